@@ -1,0 +1,50 @@
+# The README's commands. The build itself is Meson + ninja (meson.build).
+#   make        set up (first time) and build build/shoal
+#   make run    set up, build, create and migrate var/shoal.db, load the demo if new, serve
+#   make test   set up what the tests need, build, run every test (tests/run)
+#   make format clang-format every C file
+
+BUILD      ?= build
+BUILD_ASAN ?= build-asan
+DB         ?= sqlite:var/shoal.db
+LISTEN     ?= 127.0.0.1:8080
+
+.PHONY: all setup setup-test build run test format check-format clean
+
+all: build
+
+setup:
+	@tools/setup run
+
+setup-test:
+	@tools/setup test
+
+$(BUILD)/build.ninja:
+	@meson setup --quiet $(BUILD) >/dev/null
+
+build: setup $(BUILD)/build.ninja
+	@ninja -C $(BUILD) --quiet shoal
+
+run: build
+	@mkdir -p var
+	@new=0; [ -e var/shoal.db ] || new=1; \
+	$(BUILD)/shoal migrate --db $(DB) && \
+	if [ $$new = 1 ]; then $(BUILD)/shoal demo --db $(DB); fi && \
+	echo && \
+	echo "  Shoal is at http://$(LISTEN)/  (Ctrl-C stops it)" && \
+	echo "  The demo is the fictional Wyvern Vale GP Collective. Sign-in arrives with members" && \
+	echo "  and access; until then the demo has no accounts and is open on this machine only." && \
+	echo && \
+	exec $(BUILD)/shoal serve --db $(DB) --listen $(LISTEN)
+
+test: setup-test
+	@tests/run
+
+format:
+	@clang-format -i $$(git ls-files '*.c' '*.h')
+
+check-format:
+	@clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN)

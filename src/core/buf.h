@@ -1,0 +1,45 @@
+/*
+ * buf.h — a growable byte buffer with a hard cap (after curl's dynbuf).
+ *
+ * Every buffer that holds outside input or rendered output carries a cap, so
+ * no request can make Shoal grow without bound. Appending past the cap fails
+ * and leaves the buffer as it was; the caller turns that into a 4xx. Running
+ * out of memory below the cap aborts (xmalloc), as Redis and h2o do.
+ * The owner of a struct buf is whoever declared it; free with buf_free.
+ */
+#ifndef SHOAL_CORE_BUF_H
+#define SHOAL_CORE_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct buf {
+	char *data;  /* always NUL-terminated when len > 0 or after buf_init */
+	size_t len;
+	size_t alloc;
+	size_t cap;  /* the most bytes this buffer may ever hold */
+	int overflow; /* set once an append was refused because of cap */
+};
+
+/** Prepares an empty buffer that may hold at most cap bytes. */
+void buf_init(struct buf *b, size_t cap);
+/** Releases the memory and leaves an empty buffer with the same cap. */
+void buf_free(struct buf *b);
+/** Empties the buffer, keeping its memory. */
+void buf_clear(struct buf *b);
+/** Appends n bytes; returns 0, or -1 (and sets the sticky overflow flag) if the
+ * cap would be passed. Writers may append freely and check overflow once at the end. */
+int buf_add(struct buf *b, const void *p, size_t n);
+/** Appends a NUL-terminated string (NULL appends nothing). */
+int buf_puts(struct buf *b, const char *s);
+/** Appends one byte. */
+int buf_putc(struct buf *b, char c);
+/** Appends printf-formatted text. */
+int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/** Same, with a va_list. */
+int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+/** Takes the data out of the buffer (caller frees it) and leaves it empty. */
+char *buf_take(struct buf *b);
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * http.h — requests, responses and routes, as handlers see them.
+ *
+ * A handler gets a request whose body has been read whole (within
+ * LIMIT_BODY_BYTES) and fills in a response; server.c sends it. Handlers never
+ * touch libmicrohttpd: this file is the whole HTTP surface a feature needs.
+ * Nothing here knows about features (see DESIGN.md: http/ is below app/).
+ */
+#ifndef SHOAL_HTTP_HTTP_H
+#define SHOAL_HTTP_HTTP_H
+
+#include <stddef.h>
+
+#include "core/buf.h"
+#include "core/limits.h"
+
+struct MHD_Connection;
+
+struct http_request {
+	const char *method; /* "GET", "POST", … ("HEAD" is routed as "GET") */
+	const char *path;   /* the URL path, without the query string */
+	const char *params[LIMIT_ROUTE_PARAMS]; /* {params} of the matched route, in order */
+	struct buf body;                        /* the request body, NUL-terminated */
+	char id[17];                            /* request id, also in the access log */
+	void *app;                              /* the application's context (http_server_start) */
+	struct MHD_Connection *connection;      /* private to server.c */
+};
+
+#define HTTP_MAX_EXTRA_HEADERS 8
+
+struct http_response {
+	unsigned status;
+	const char *content_type;             /* default "text/html; charset=utf-8" */
+	struct buf body;                      /* what to send; capped at LIMIT_PAGE_BYTES */
+	const unsigned char *static_body;     /* instead of body: bytes that outlive the response */
+	size_t static_size;
+	const char *headers[HTTP_MAX_EXTRA_HEADERS][2]; /* name, value; values must outlive the response */
+	int n_headers;
+	char header_store[256]; /* room for one formatted header value (http_response_header_fmt) */
+};
+
+/** A request handler: reads req, fills res. A handler that sets an error status
+ * (>= 400) and writes no body gets the application's standard error page. */
+typedef void (*http_handler)(struct http_request *req, struct http_response *res);
+
+struct http_route {
+	const char *method;  /* "GET", "POST", … */
+	const char *pattern; /* "/threads/{id}"; {x} matches one non-empty path segment */
+	http_handler handler;
+};
+
+/** Value of a request header, or NULL. */
+const char *http_header(const struct http_request *req, const char *name);
+/** Value of a query-string argument, or NULL. */
+const char *http_query(const struct http_request *req, const char *name);
+/** Adds a response header (both strings must outlive the response). Ignored past HTTP_MAX_EXTRA_HEADERS. */
+void http_response_header(struct http_response *res, const char *name, const char *value);
+
+#endif

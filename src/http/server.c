@@ -1,0 +1,420 @@
+/*
+ * server.c — libmicrohttpd glue (see server.h).
+ *
+ * The access handler follows the pattern that keeps keep-alive working: the
+ * first call for a request only allocates its context (never queues a
+ * response), the following calls drain the body into a capped buffer, and the
+ * last call (upload size 0) routes, runs the handler and queues the response.
+ * Limits that libmicrohttpd would otherwise answer with its own bare text are
+ * checked here first, below its own buffers, so that users get a real page.
+ */
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/xmalloc.h"
+#include "http/router.h"
+
+/* Status codes counted separately in /metrics; others are counted as "other". */
+static const unsigned counted_status[] = {200, 201, 204, 301, 302, 303, 304, 400, 401, 403, 404,
+					  405, 409, 413, 414, 415, 422, 429, 431, 500, 503};
+#define N_STATUS (sizeof counted_status / sizeof counted_status[0] + 1)
+/* Latency histogram bucket upper bounds, in seconds. */
+static const double latency_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+					0.05,   0.1,   0.25,   0.5,   1,    2.5};
+#define N_BUCKETS (sizeof latency_bounds / sizeof latency_bounds[0] + 1)
+
+struct route_stats {
+	atomic_ulong by_status[N_STATUS];
+	atomic_ulong micros; /* total handling time */
+};
+
+struct http_server {
+	struct MHD_Daemon *daemon;
+	struct http_server_options opt;
+	unsigned port;
+	atomic_int in_flight;
+	atomic_ulong next_id;
+	uint64_t id_seed;
+	struct route_stats *routes; /* n_routes + 1: the last is "unmatched" */
+	atomic_ulong latency[N_BUCKETS];
+	atomic_ulong latency_count;
+	atomic_ulong latency_micros;
+};
+
+struct request_ctx {
+	struct http_request req;
+	struct http_response res;
+	struct timespec start;
+	unsigned error; /* a limit was passed: answer with this status */
+	int route;      /* index into routes, or n_routes when unmatched */
+	size_t sent;
+};
+
+static double seconds_since(const struct timespec *start)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+const char *http_header(const struct http_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, name);
+}
+
+const char *http_query(const struct http_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->connection, MHD_GET_ARGUMENT_KIND, name);
+}
+
+void http_response_header(struct http_response *res, const char *name, const char *value)
+{
+	if (res->n_headers == HTTP_MAX_EXTRA_HEADERS)
+		return;
+	res->headers[res->n_headers][0] = name;
+	res->headers[res->n_headers][1] = value;
+	res->n_headers++;
+}
+
+static enum MHD_Result add_header_size(void *cls, enum MHD_ValueKind kind, const char *key,
+				       const char *value)
+{
+	(void)kind;
+	*(size_t *)cls += strlen(key) + (value ? strlen(value) : 0) + 4;
+	return MHD_YES;
+}
+
+/* A request id: 64 bits from a random per-process seed and a counter (splitmix64). */
+static void make_request_id(struct http_server *s, char out[17])
+{
+	uint64_t z = s->id_seed + 0x9e3779b97f4a7c15ull * (atomic_fetch_add(&s->next_id, 1) + 1);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	z ^= z >> 31;
+	snprintf(out, 17, "%016llx", (unsigned long long)z);
+}
+
+/* Security headers on every response (DESIGN.md). */
+static void add_security_headers(struct MHD_Response *r)
+{
+	MHD_add_response_header(r, "Content-Security-Policy",
+				"default-src 'self'; img-src 'self' data:; object-src 'none'; "
+				"base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Referrer-Policy", "same-origin");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	MHD_add_response_header(r, "Cross-Origin-Opener-Policy", "same-origin");
+}
+
+static enum MHD_Result send_response(struct request_ctx *ctx, struct MHD_Connection *conn)
+{
+	struct http_response *res = &ctx->res;
+	struct MHD_Response *r;
+	if (res->static_body) {
+		r = MHD_create_response_from_buffer(res->static_size, (void *)res->static_body,
+						    MHD_RESPMEM_PERSISTENT);
+		ctx->sent = res->static_size;
+	} else {
+		ctx->sent = res->body.len;
+		r = MHD_create_response_from_buffer(res->body.len, res->body.data,
+						    MHD_RESPMEM_MUST_COPY);
+	}
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type",
+				res->content_type ? res->content_type : "text/html; charset=utf-8");
+	add_security_headers(r);
+	MHD_add_response_header(r, "X-Request-Id", ctx->req.id);
+	for (int i = 0; i < res->n_headers; i++)
+		MHD_add_response_header(r, res->headers[i][0], res->headers[i][1]);
+	if (ctx->error)
+		MHD_add_response_header(r, "Connection", "close");
+	enum MHD_Result ok = MHD_queue_response(conn, res->status, r);
+	MHD_destroy_response(r);
+	return ok;
+}
+
+/* Fills res with the application's page for an error status. */
+static void error_response(struct http_server *s, struct request_ctx *ctx, unsigned status)
+{
+	buf_clear(&ctx->res.body);
+	ctx->res.static_body = NULL;
+	ctx->res.content_type = NULL;
+	ctx->res.n_headers = 0;
+	ctx->res.status = status;
+	if (s->opt.error_page)
+		s->opt.error_page(&ctx->req, &ctx->res);
+}
+
+/* Lists the methods that a path allows, for a 405's Allow header. */
+static void allowed_methods(struct http_server *s, struct request_ctx *ctx)
+{
+	char *out = ctx->res.header_store;
+	size_t cap = sizeof ctx->res.header_store, n = 0;
+	char *scratch = xmalloc(strlen(ctx->req.path) + 1);
+	const char *params[LIMIT_ROUTE_PARAMS];
+	out[0] = '\0';
+	for (int i = 0; i < s->opt.n_routes; i++) {
+		int idx;
+		const struct http_route *r = &s->opt.routes[i];
+		if (router_match(r, 1, r->method, ctx->req.path, &idx, params, scratch) != ROUTER_FOUND)
+			continue;
+		if (strstr(out, r->method))
+			continue;
+		int w = snprintf(out + n, cap - n, "%s%s", n ? ", " : "", r->method);
+		if (w < 0 || (size_t)w >= cap - n)
+			break;
+		n += (size_t)w;
+	}
+	free(scratch);
+	http_response_header(&ctx->res, "Allow", out);
+}
+
+static void dispatch(struct http_server *s, struct request_ctx *ctx)
+{
+	struct http_request *req = &ctx->req;
+	ctx->route = s->opt.n_routes;
+	if (ctx->error) {
+		error_response(s, ctx, ctx->error);
+		return;
+	}
+	char *scratch = xmalloc(strlen(req->path) + 1);
+	int idx;
+	switch (router_match(s->opt.routes, s->opt.n_routes, req->method, req->path, &idx,
+			     req->params, scratch)) {
+	case ROUTER_FOUND:
+		ctx->route = idx;
+		ctx->res.status = 200;
+		s->opt.routes[idx].handler(req, &ctx->res);
+		if (ctx->res.body.overflow) {
+			log_error("request %s: response for %s passed LIMIT_PAGE_BYTES", req->id,
+				  req->path);
+			error_response(s, ctx, 500);
+		} else if (ctx->res.status >= 400 && !ctx->res.body.len && !ctx->res.static_body) {
+			/* A handler that only sets an error status gets the standard page. */
+			error_response(s, ctx, ctx->res.status);
+		}
+		break;
+	case ROUTER_METHOD_NOT_ALLOWED:
+		error_response(s, ctx, 405);
+		allowed_methods(s, ctx);
+		break;
+	case ROUTER_NOT_FOUND:
+		error_response(s, ctx, 404);
+		break;
+	}
+	free(scratch);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **req_cls)
+{
+	(void)version;
+	struct http_server *s = cls;
+	struct request_ctx *ctx = *req_cls;
+	if (!ctx) {
+		/* First call: headers are in. Check the limits, answer nothing yet. */
+		ctx = xcalloc(1, sizeof *ctx);
+		clock_gettime(CLOCK_MONOTONIC, &ctx->start);
+		atomic_fetch_add(&s->in_flight, 1);
+		ctx->req.method = method;
+		ctx->req.path = url;
+		ctx->req.app = s->opt.app;
+		ctx->req.connection = conn;
+		ctx->route = s->opt.n_routes;
+		make_request_id(s, ctx->req.id);
+		buf_init(&ctx->req.body, LIMIT_BODY_BYTES);
+		buf_init(&ctx->res.body, LIMIT_PAGE_BYTES);
+		size_t header_bytes = 0;
+		MHD_get_connection_values(conn, MHD_HEADER_KIND, add_header_size, &header_bytes);
+		const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+								 MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (strlen(url) > LIMIT_URL_BYTES)
+			ctx->error = 414;
+		else if (header_bytes > LIMIT_HEADER_BYTES)
+			ctx->error = 431;
+		else if (length && strtoull(length, NULL, 10) > LIMIT_BODY_BYTES)
+			ctx->error = 413;
+		*req_cls = ctx;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		if (!ctx->error && buf_add(&ctx->req.body, upload_data, *upload_data_size))
+			ctx->error = 413;
+		*upload_data_size = 0;
+		if (!ctx->error)
+			return MHD_YES;
+		/* Answer a too-large body at once rather than read the rest of it. */
+	}
+	dispatch(s, ctx);
+	return send_response(ctx, conn);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	(void)conn;
+	struct http_server *s = cls;
+	struct request_ctx *ctx = *req_cls;
+	if (!ctx)
+		return;
+	double secs = seconds_since(&ctx->start);
+	unsigned long micros = (unsigned long)(secs * 1e6);
+	unsigned status = ctx->res.status;
+	size_t si = N_STATUS - 1;
+	for (size_t i = 0; i + 1 < N_STATUS; i++)
+		if (counted_status[i] == status)
+			si = i;
+	atomic_fetch_add(&s->routes[ctx->route].by_status[si], 1);
+	atomic_fetch_add(&s->routes[ctx->route].micros, micros);
+	size_t b = 0;
+	while (b + 1 < N_BUCKETS && secs > latency_bounds[b])
+		b++;
+	atomic_fetch_add(&s->latency[b], 1);
+	atomic_fetch_add(&s->latency_count, 1);
+	atomic_fetch_add(&s->latency_micros, micros);
+	if (!s->opt.quiet)
+		log_info("access id=%s method=%s path=\"%.200s\" status=%u bytes=%zu ms=%.2f%s",
+			 ctx->req.id, ctx->req.method, ctx->req.path, status, ctx->sent,
+			 secs * 1000, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
+	buf_free(&ctx->req.body);
+	buf_free(&ctx->res.body);
+	free(ctx);
+	*req_cls = NULL;
+	atomic_fetch_sub(&s->in_flight, 1);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	char line[512];
+	vsnprintf(line, sizeof line, fmt, ap);
+	line[strcspn(line, "\n")] = '\0';
+	log_error("http: %s", line);
+}
+
+struct http_server *http_server_start(const struct http_server_options *opt, char *err,
+				      size_t errlen)
+{
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *ai = NULL;
+	char port[8];
+	snprintf(port, sizeof port, "%u", opt->port);
+	int gai = getaddrinfo(opt->host, port, &hints, &ai);
+	if (gai) {
+		snprintf(err, errlen, "cannot listen on %s:%u: %s", opt->host, opt->port,
+			 gai_strerror(gai));
+		return NULL;
+	}
+	struct http_server *s = xcalloc(1, sizeof *s);
+	s->opt = *opt;
+	s->routes = xcalloc((size_t)opt->n_routes + 1, sizeof *s->routes);
+	if (getrandom(&s->id_seed, sizeof s->id_seed, 0) != sizeof s->id_seed)
+		s->id_seed = (uint64_t)time(NULL) ^ (uint64_t)getpid();
+	unsigned threads = opt->threads ? opt->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+	if (threads < 1)
+		threads = 1;
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+			 MHD_USE_TURBO | (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+	s->daemon = MHD_start_daemon(
+		flags, (uint16_t)opt->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
+		ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned)LIMIT_CONNECTION_TIMEOUT, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		(size_t)LIMIT_CONNECTION_MEMORY, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned)LIMIT_CONNECTIONS, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE,
+		(unsigned)1, MHD_OPTION_END);
+	freeaddrinfo(ai);
+	if (!s->daemon) {
+		snprintf(err, errlen,
+			 "cannot listen on %s:%u (is the address in use, or not on this machine?)",
+			 opt->host, opt->port);
+		free(s->routes);
+		free(s);
+		return NULL;
+	}
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	s->port = info ? info->port : opt->port;
+	return s;
+}
+
+unsigned http_server_port(const struct http_server *s)
+{
+	return s->port;
+}
+
+void http_server_stop(struct http_server *s)
+{
+	MHD_socket listener = MHD_quiesce_daemon(s->daemon);
+	if (listener != MHD_INVALID_SOCKET)
+		close(listener);
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (atomic_load(&s->in_flight) > 0 && seconds_since(&start) < LIMIT_SHUTDOWN_SECONDS) {
+		struct timespec nap = {0, 10 * 1000 * 1000};
+		nanosleep(&nap, NULL);
+	}
+	if (atomic_load(&s->in_flight) > 0)
+		log_error("shutdown: %d requests still running after %d s; stopping anyway",
+			  atomic_load(&s->in_flight), LIMIT_SHUTDOWN_SECONDS);
+	MHD_stop_daemon(s->daemon);
+	free(s->routes);
+	free(s);
+}
+
+void http_server_metrics(struct http_server *s, struct buf *out)
+{
+	buf_puts(out, "# HELP shoal_http_requests_total HTTP requests answered, by route and "
+		      "status.\n# TYPE shoal_http_requests_total counter\n");
+	for (int r = 0; r <= s->opt.n_routes; r++) {
+		const char *method = r < s->opt.n_routes ? s->opt.routes[r].method : "";
+		const char *route = r < s->opt.n_routes ? s->opt.routes[r].pattern : "unmatched";
+		for (size_t i = 0; i < N_STATUS; i++) {
+			unsigned long n = atomic_load(&s->routes[r].by_status[i]);
+			if (!n)
+				continue;
+			if (i + 1 < N_STATUS)
+				buf_printf(out,
+					   "shoal_http_requests_total{method=\"%s\",route=\"%s\","
+					   "status=\"%u\"} %lu\n",
+					   method, route, counted_status[i], n);
+			else
+				buf_printf(out,
+					   "shoal_http_requests_total{method=\"%s\",route=\"%s\","
+					   "status=\"other\"} %lu\n",
+					   method, route, n);
+		}
+	}
+	buf_puts(out, "# HELP shoal_http_request_duration_seconds Time to answer a request.\n"
+		      "# TYPE shoal_http_request_duration_seconds histogram\n");
+	unsigned long cumulative = 0;
+	for (size_t b = 0; b < N_BUCKETS; b++) {
+		cumulative += atomic_load(&s->latency[b]);
+		if (b + 1 < N_BUCKETS)
+			buf_printf(out, "shoal_http_request_duration_seconds_bucket{le=\"%g\"} %lu\n",
+				   latency_bounds[b], cumulative);
+		else
+			buf_printf(out,
+				   "shoal_http_request_duration_seconds_bucket{le=\"+Inf\"} %lu\n",
+				   cumulative);
+	}
+	buf_printf(out, "shoal_http_request_duration_seconds_sum %.6f\n",
+		   (double)atomic_load(&s->latency_micros) / 1e6);
+	buf_printf(out, "shoal_http_request_duration_seconds_count %lu\n",
+		   atomic_load(&s->latency_count));
+	buf_printf(out, "# HELP shoal_http_requests_in_flight Requests being answered now.\n"
+			"# TYPE shoal_http_requests_in_flight gauge\nshoal_http_requests_in_flight %d\n",
+		   atomic_load(&s->in_flight));
+}

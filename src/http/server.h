@@ -1,0 +1,41 @@
+/*
+ * server.h — the HTTP server: libmicrohttpd with epoll and a thread pool.
+ *
+ * It reads each request whole (within limits.h), routes it, calls the handler,
+ * adds the security headers, logs one access line and counts it for /metrics.
+ * Errors it finds itself (414, 431, 413, 404, 405) are rendered by the
+ * application's error_page callback so that they look like every other page.
+ */
+#ifndef SHOAL_HTTP_SERVER_H
+#define SHOAL_HTTP_SERVER_H
+
+#include "core/buf.h"
+#include "http/http.h"
+
+struct http_server;
+
+struct http_server_options {
+	const char *host;   /* numeric address or name to listen on */
+	unsigned port;      /* 0 picks a free port; see http_server_port */
+	unsigned threads;   /* worker threads (the pool); 0 = one per core */
+	const struct http_route *routes;
+	int n_routes;
+	void *app;                                  /* handed to handlers as req->app */
+	void (*error_page)(struct http_request *req, struct http_response *res); /* renders res->status */
+	int quiet;                                  /* no access log */
+};
+
+/** Starts serving. On failure writes one line to err and returns NULL. */
+struct http_server *http_server_start(const struct http_server_options *opt, char *err,
+				      size_t errlen);
+/** The port actually bound. */
+unsigned http_server_port(const struct http_server *s);
+/**
+ * Stops accepting connections, lets in-flight requests finish (up to
+ * LIMIT_SHUTDOWN_SECONDS), then stops and frees the server.
+ */
+void http_server_stop(struct http_server *s);
+/** Writes the request counters and latency histogram in Prometheus text format. */
+void http_server_metrics(struct http_server *s, struct buf *out);
+
+#endif

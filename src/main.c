@@ -1,0 +1,279 @@
+/*
+ * main.c — the `shoal` command: parses the command line and dispatches.
+ *
+ *   shoal serve | migrate | demo | version | help   [--db URL] [--listen HOST:PORT] …
+ *
+ * Settings come from an INI file (--config FILE or SHOAL_CONFIG), then SHOAL_*
+ * environment variables, then flags; each later source wins. Every error is one
+ * line on standard error naming what is wrong, and a non-zero exit status.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app/app.h"
+#include "app/demo/demo.h"
+#include "app/page.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "db/migrate.h"
+#include "http/server.h"
+#include "shoal_version.h"
+
+enum exit_code { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
+
+struct command {
+	const char *name;
+	int (*run)(struct config *c);
+	const char *summary;
+	const char *usage; /* the options it takes, for --help */
+};
+
+static const char common_db[] =
+	"  --db URL            database: sqlite:PATH or postgresql://… (default sqlite:var/shoal.db)\n"
+	"  --db-pool N         database connections to keep (default: threads + 2)\n";
+static const char common_config[] =
+	"  --config FILE       read settings from an INI file first (also SHOAL_CONFIG)\n"
+	"  --help              show this help\n"
+	"Each setting can also be given as SHOAL_<NAME> in the environment (SHOAL_DB, SHOAL_LISTEN…);\n"
+	"flags win over the environment, which wins over the file.\n";
+
+static unsigned pool_size(const struct config *c)
+{
+	unsigned threads = c->threads ? c->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+	return c->db_pool ? c->db_pool : threads + 2;
+}
+
+static int open_db(const struct config *c, struct db **db)
+{
+	char err[512];
+	if (db_open(c->db, pool_size(c), db, err, sizeof err)) {
+		fprintf(stderr, "shoal: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int cmd_serve(struct config *c)
+{
+	char err[512], host[256];
+	unsigned port;
+	struct db *db;
+	if (config_listen_parts(c, host, sizeof host, &port)) {
+		fprintf(stderr, "shoal: bad setting listen: \"%s\": expected HOST:PORT\n", c->listen);
+		return EXIT_USAGE;
+	}
+	if (open_db(c, &db))
+		return EXIT_FAILED;
+	struct app app = {.db = db, .config = c};
+	if (migrate_check(db, err, sizeof err) || app_load_settings(&app, err, sizeof err)) {
+		fprintf(stderr, "shoal: %s\n", err);
+		db_close(db);
+		return EXIT_FAILED;
+	}
+	/* Block the stop signals in every thread; this one waits for them below. */
+	sigset_t stop;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	struct http_server_options opt = {
+		.host = host,
+		.port = port,
+		.threads = c->threads,
+		.routes = app_routes,
+		.n_routes = app_n_routes,
+		.app = &app,
+		.error_page = page_error,
+		.quiet = c->quiet,
+	};
+	app.server = http_server_start(&opt, err, sizeof err);
+	if (!app.server) {
+		fprintf(stderr, "shoal: %s\n", err);
+		db_close(db);
+		return EXIT_FAILED;
+	}
+	printf("shoal %s: serving %s on http://%s:%u/ (database %s)\n", SHOAL_VERSION,
+	       app.collective_name, host, http_server_port(app.server),
+	       db_kind(db) == DB_SQLITE ? c->db : "postgresql");
+	fflush(stdout);
+	int sig;
+	sigwait(&stop, &sig);
+	log_info("received %s: finishing requests in progress, then stopping",
+		 sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	http_server_stop(app.server);
+	db_close(db);
+	log_info("stopped");
+	return EXIT_OK;
+}
+
+static int cmd_migrate(struct config *c)
+{
+	char err[512];
+	struct db *db;
+	int applied;
+	if (open_db(c, &db))
+		return EXIT_FAILED;
+	int rc = migrate_apply(db, &applied, err, sizeof err);
+	db_close(db);
+	if (rc) {
+		fprintf(stderr, "shoal: %s\n", err);
+		return EXIT_FAILED;
+	}
+	printf("shoal: database at schema version %d (%d migration%s applied)\n", migrate_latest(),
+	       applied, applied == 1 ? "" : "s");
+	return EXIT_OK;
+}
+
+static int cmd_demo(struct config *c)
+{
+	char err[512];
+	struct db *db;
+	int n;
+	if (open_db(c, &db))
+		return EXIT_FAILED;
+	int rc = migrate_check(db, err, sizeof err);
+	if (!rc)
+		rc = demo_load(db, &n, err, sizeof err);
+	db_close(db);
+	if (rc) {
+		fprintf(stderr, "shoal: %s\n", err);
+		return EXIT_FAILED;
+	}
+	printf("shoal: loaded the fictional demo collective (%d organisations)\n", n);
+	return EXIT_OK;
+}
+
+static int cmd_version(struct config *c)
+{
+	(void)c;
+	printf("shoal %s (schema version %d)\n", SHOAL_VERSION, migrate_latest());
+	return EXIT_OK;
+}
+
+static int cmd_help(struct config *c);
+
+static const struct command commands[] = {
+	{"serve", cmd_serve, "serve the web application",
+	 "  --listen HOST:PORT  address to listen on (default 127.0.0.1:8080; port 0 picks one)\n"
+	 "  --threads N         HTTP worker threads (default: one per core)\n"
+	 "  --quiet             no access log\n"},
+	{"migrate", cmd_migrate, "apply pending database migrations", ""},
+	{"demo", cmd_demo, "load the fictional demo collective (safe to repeat)", ""},
+	{"version", cmd_version, "print the version", NULL},
+	{"help", cmd_help, "show this help", NULL},
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage: shoal COMMAND [options]\n\nShoal, the members-only network of a "
+		     "general practice collective.\n\nCommands:\n");
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\nRun `shoal COMMAND --help` for a command's options.\n");
+}
+
+static void command_usage(const struct command *cmd)
+{
+	printf("Usage: shoal %s [options]\n\n%s.\n", cmd->name, cmd->summary);
+	if (cmd->usage)
+		printf("\nOptions:\n%s%s%s", cmd->usage, common_db, common_config);
+	else
+		printf("\nOptions:\n  --help              show this help\n");
+}
+
+static int cmd_help(struct config *c)
+{
+	(void)c;
+	usage(stdout);
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+		return cmd_help(NULL);
+	if (!strcmp(argv[1], "--version"))
+		return cmd_version(NULL);
+	const struct command *cmd = NULL;
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (!strcmp(commands[i].name, argv[1]))
+			cmd = &commands[i];
+	if (!cmd) {
+		fprintf(stderr, "shoal: unknown command \"%s\" (try shoal --help)\n", argv[1]);
+		return EXIT_USAGE;
+	}
+	struct config c;
+	char err[512];
+	config_defaults(&c);
+	const char *config_file = getenv("SHOAL_CONFIG");
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			command_usage(cmd);
+			return EXIT_OK;
+		}
+		if (!strcmp(argv[i], "--config") && i + 1 < argc)
+			config_file = argv[i + 1];
+		else if (!strncmp(argv[i], "--config=", 9))
+			config_file = argv[i] + 9;
+	}
+	if (config_file && *config_file && config_load_file(&c, config_file, err, sizeof err)) {
+		fprintf(stderr, "shoal: %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (config_load_env(&c, err, sizeof err)) {
+		fprintf(stderr, "shoal: %s\n", err);
+		return EXIT_USAGE;
+	}
+	for (int i = 2; i < argc; i++) {
+		const char *arg = argv[i];
+		if (!cmd->usage || strncmp(arg, "--", 2)) {
+			fprintf(stderr, "shoal %s: unexpected argument \"%s\"\n", cmd->name, arg);
+			return EXIT_USAGE;
+		}
+		char name[64];
+		const char *value;
+		const char *eq = strchr(arg, '=');
+		size_t len = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
+		if (len >= sizeof name) {
+			fprintf(stderr, "shoal %s: unknown option \"%.80s\"\n", cmd->name, arg);
+			return EXIT_USAGE;
+		}
+		memcpy(name, arg + 2, len);
+		name[len] = '\0';
+		if (eq)
+			value = eq + 1;
+		else if (!strcmp(name, "quiet"))
+			value = "true";
+		else if (i + 1 < argc)
+			value = argv[++i];
+		else {
+			fprintf(stderr, "shoal %s: option --%s needs a value\n", cmd->name, name);
+			return EXIT_USAGE;
+		}
+		if (!strcmp(name, "config"))
+			continue;
+		char source[80];
+		snprintf(source, sizeof source, "--%s", name);
+		int rc = config_set(&c, name, value, source, err, sizeof err);
+		if (rc < 0) {
+			fprintf(stderr, "shoal: %s\n", err);
+			return EXIT_USAGE;
+		}
+		if (rc > 0) {
+			fprintf(stderr, "shoal %s: unknown option --%s (try shoal %s --help)\n",
+				cmd->name, name, cmd->name);
+			return EXIT_USAGE;
+		}
+	}
+	log_set_quiet(c.quiet);
+	return cmd->run(&c);
+}

@@ -1,0 +1,122 @@
+/*
+ * test_core.c — capped buffers and configuration precedence and errors.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "core/buf.h"
+#include "core/config.h"
+
+static void test_buf_cap(void **state)
+{
+	(void)state;
+	struct buf b;
+	buf_init(&b, 10);
+	assert_int_equal(buf_puts(&b, "hello"), 0);
+	assert_int_equal(buf_printf(&b, "%d", 1234), 0);
+	assert_string_equal(b.data, "hello1234");
+	/* Two more bytes would pass the cap: refused whole, nothing half-written. */
+	assert_int_equal(buf_puts(&b, "ab"), -1);
+	assert_true(b.overflow);
+	assert_string_equal(b.data, "hello1234");
+	assert_int_equal(buf_putc(&b, '!'), 0);
+	assert_int_equal(b.len, 10);
+	buf_free(&b);
+}
+
+static void test_buf_large_printf(void **state)
+{
+	(void)state;
+	struct buf b;
+	buf_init(&b, 1 << 20);
+	char big[1000];
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	assert_int_equal(buf_printf(&b, "<%s>", big), 0);
+	assert_int_equal(b.len, 1001);
+	assert_int_equal(b.data[1000], '>');
+	buf_free(&b);
+}
+
+static char *write_temp(const char *text)
+{
+	char *path = strdup("/tmp/shoal-test-config-XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
+static void test_config_precedence(void **state)
+{
+	(void)state;
+	struct config c;
+	char err[256];
+	config_defaults(&c);
+	assert_string_equal(c.db, "sqlite:var/shoal.db");
+	assert_string_equal(c.listen, "127.0.0.1:8080");
+	char *path = write_temp("[server]\nlisten = 0.0.0.0:9000\nthreads = 3\n[database]\n"
+				"url = sqlite:/tmp/x.db\n");
+	assert_int_equal(config_load_file(&c, path, err, sizeof err), 0);
+	assert_string_equal(c.listen, "0.0.0.0:9000");
+	assert_int_equal(c.threads, 3);
+	setenv("SHOAL_LISTEN", "127.0.0.1:9001", 1);
+	assert_int_equal(config_load_env(&c, err, sizeof err), 0);
+	unsetenv("SHOAL_LISTEN");
+	assert_string_equal(c.listen, "127.0.0.1:9001");
+	assert_int_equal(config_set(&c, "listen", "127.0.0.1:9002", "--listen", err, sizeof err),
+			 0);
+	assert_string_equal(c.listen, "127.0.0.1:9002");
+	assert_string_equal(c.db, "sqlite:/tmp/x.db");
+	unlink(path);
+	free(path);
+}
+
+static void test_config_errors_name_the_setting(void **state)
+{
+	(void)state;
+	struct config c;
+	char err[256];
+	config_defaults(&c);
+	assert_int_equal(config_set(&c, "listen", "nonsense", "--listen", err, sizeof err), -1);
+	assert_non_null(strstr(err, "listen"));
+	assert_string_equal(c.listen, "127.0.0.1:8080"); /* unchanged */
+	assert_int_equal(config_set(&c, "threads", "-1", "--threads", err, sizeof err), -1);
+	assert_non_null(strstr(err, "threads"));
+	assert_int_equal(config_set(&c, "db", "mysql://x", "--db", err, sizeof err), -1);
+	assert_non_null(strstr(err, "db"));
+	assert_int_equal(config_set(&c, "nope", "1", "--nope", err, sizeof err), 1);
+
+	char *path = write_temp("[server]\nthis is not ini\n");
+	assert_int_equal(config_load_file(&c, path, err, sizeof err), -1);
+	assert_non_null(strstr(err, "line 2"));
+	unlink(path);
+	free(path);
+	path = write_temp("[server]\ncolour = blue\n");
+	assert_int_equal(config_load_file(&c, path, err, sizeof err), -1);
+	assert_non_null(strstr(err, "unknown setting [server] colour"));
+	unlink(path);
+	free(path);
+	assert_int_equal(config_load_file(&c, "/nonexistent/shoal.ini", err, sizeof err), -1);
+	assert_non_null(strstr(err, "cannot read config file"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_buf_cap),
+		cmocka_unit_test(test_buf_large_printf),
+		cmocka_unit_test(test_config_precedence),
+		cmocka_unit_test(test_config_errors_name_the_setting),
+	};
+	return cmocka_run_group_tests_name("core", tests, NULL, NULL);
+}
