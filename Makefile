@@ -20,7 +20,7 @@ setup-test:
 	@tools/setup test
 
 $(BUILD)/build.ninja:
-	@meson setup --quiet $(BUILD) >/dev/null
+	@meson setup $(BUILD) >/dev/null
 
 build: setup $(BUILD)/build.ninja
 	@ninja -C $(BUILD) --quiet shoal

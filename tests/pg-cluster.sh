@@ -36,11 +36,13 @@ find_bindir() {
 	if [ -n "${PG_BINDIR:-}" ]; then
 		bindir=$PG_BINDIR
 	else
-		bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+		bindir=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin 2>/dev/null |
+			sort -V | tail -n 1)
 	fi
 	for tool in initdb pg_ctl psql; do
-		[ -n "$bindir" ] && [ -x "$bindir/$tool" ] ||
+		if [ -z "$bindir" ] || [ ! -x "$bindir/$tool" ]; then
 			die "cannot find PostgreSQL's $tool (install the postgresql package, or set PG_BINDIR)"
+		fi
 	done
 }
 
@@ -134,8 +136,9 @@ EOF
 
 	if ! running; then
 		# cd /: as root the server runs as postgres, who may not enter our cwd.
+		# 9>&-: the server must not inherit the lock, or it would hold it forever.
 		(cd / && as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 60 start) \
-			>/dev/null 2>&1 || die "the server did not start; see $dir/log"
+			>/dev/null 2>&1 9>&- || die "the server did not start; see $dir/log"
 	fi
 
 	exists=$(psql_admin -Atc "SELECT 1 FROM pg_database WHERE datname = '$main_db'") ||
@@ -151,12 +154,15 @@ cmd_createdb() {
 	case $1 in
 	'' | [0-9]* | *[!A-Za-z0-9_]*) die "database NAME must be letters, digits and _ (got '$1')" ;;
 	esac
-	[ "$1" != postgres ] && [ "$1" != template0 ] && [ "$1" != template1 ] ||
-		die "will not recreate system database $1"
+	# PostgreSQL would silently cut a longer name, and the URL would miss it.
+	[ ${#1} -le 63 ] || die "database NAME is longer than 63 characters: $1"
+	case $1 in
+	postgres | template0 | template1) die "will not recreate system database $1" ;;
+	esac
 	running || die "no cluster is running in $dir (run: $prog start $dir)"
 	# A fresh database every time, so a test never sees a previous run's rows.
 	# Names are folded to lower case by PostgreSQL; the URL must match.
-	name=$(printf '%s' "$1" | tr 'A-Z' 'a-z')
+	name=$(printf '%s' "$1" | tr '[:upper:]' '[:lower:]')
 	psql_admin -c "DROP DATABASE IF EXISTS $name WITH (FORCE)" -c "CREATE DATABASE $name" \
 		>/dev/null 2>&1 || die "cannot create database $name"
 	url_for "$name"

@@ -42,18 +42,18 @@ struct token {
 	size_t next; /* if/elif/else: the next elif, else or end; for: its end */
 };
 
-struct template {
+struct template_file {
 	const char *path;
-	char *name;       /* file name without .html: the function is tpl_NAME */
-	char *src;        /* whole file, NUL-terminated */
-	int last_line;    /* for errors at the end of the file */
-	char *view;       /* struct name, or NULL for {% view none %} */
+	char *name;    /* file name without .html: the function is tpl_NAME */
+	char *src;     /* whole file, NUL-terminated */
+	int last_line; /* for errors at the end of the file */
+	char *view;    /* struct name, or NULL for {% view none %} */
 	char *view_header;
 	struct token *tokens;
 	size_t count, alloc;
 };
 
-static struct template *templates;
+static struct template_file *templates;
 static size_t n_templates;
 
 /* The HTML tokenizer states that matter for escaping (after the WHATWG tokenizer, simplified). */
@@ -101,7 +101,7 @@ struct ctx_set {
 
 /* Reports an error in a template and stops: see the header comment for why exiting is enough. */
 __attribute__((format(printf, 3, 4), noreturn)) static void fail_at(const char *path, int line,
-								     const char *fmt, ...)
+                                                                    const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -109,7 +109,9 @@ __attribute__((format(printf, 3, 4), noreturn)) static void fail_at(const char *
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
-	exit(1);
+	/* Nothing is open for writing yet, and a sanitizer's leak report must not change the
+	 * status. */
+	_Exit(1);
 }
 
 /* realloc that stops the tool when memory runs out. */
@@ -159,10 +161,11 @@ static size_t ident_len(const char *s, int lower_only)
 	while ((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= '0' && s[n] <= '9') || s[n] == '_' ||
 	       (!lower_only && s[n] >= 'A' && s[n] <= 'Z'))
 		n++;
-	return s[0] >= '0' && s[0] <= '9' ? 0 : n;
+	/* Template names may start with a digit: tpl_ comes before them. */
+	return !lower_only && s[0] >= '0' && s[0] <= '9' ? 0 : n;
 }
 
-static struct template *find_template(const char *name)
+static struct template_file *find_template(const char *name)
 {
 	for (size_t i = 0; i < n_templates; i++)
 		if (templates[i].name && strcmp(templates[i].name, name) == 0)
@@ -171,7 +174,7 @@ static struct template *find_template(const char *name)
 }
 
 /* Reads the file and names the template after it; the name must be a plain C identifier. */
-static void load_template(struct template *t, const char *path)
+static void load_template(struct template_file *t, const char *path)
 {
 	t->path = path;
 	FILE *f = fopen(path, "rb");
@@ -208,7 +211,7 @@ static void load_template(struct template *t, const char *path)
 }
 
 /* Parses the first line, {% view struct NAME "header.h" %} or {% view none %}; returns the body. */
-static const char *parse_view(struct template *t)
+static const char *parse_view(struct template_file *t)
 {
 	static const char usage[] =
 	    "the first line must be {%% view struct NAME \"header.h\" %%} or {%% view none %%}";
@@ -229,6 +232,7 @@ static const char *parse_view(struct template *t)
 	} else if (!after_word(rest, "none") || *skip_space(rest + 4)) {
 		fail_at(t->path, 1, usage);
 	}
+	free(inner);
 	for (p = close + 2; *p == ' ' || *p == '\t' || *p == '\r'; p++)
 		;
 	if (*p && *p != '\n')
@@ -236,10 +240,11 @@ static const char *parse_view(struct template *t)
 	return *p ? p + 1 : p;
 }
 
-static size_t add_token(struct template *t, enum token_kind kind, int line)
+static size_t add_token(struct template_file *t, enum token_kind kind, int line)
 {
 	if (t->count == t->alloc)
-		t->tokens = grow(t->tokens, (t->alloc = t->alloc ? t->alloc * 2 : 64) * sizeof *t->tokens);
+		t->tokens =
+		    grow(t->tokens, (t->alloc = t->alloc ? t->alloc * 2 : 64) * sizeof *t->tokens);
 	memset(&t->tokens[t->count], 0, sizeof *t->tokens);
 	t->tokens[t->count].kind = kind;
 	t->tokens[t->count].line = line;
@@ -247,7 +252,7 @@ static size_t add_token(struct template *t, enum token_kind kind, int line)
 }
 
 /* {{ EXPR }}, {{ int EXPR }} or {{ html EXPR }}. */
-static void add_value(struct template *t, int line, const char *s, const char *e)
+static void add_value(struct template_file *t, int line, const char *s, const char *e)
 {
 	struct token *k = &t->tokens[add_token(t, TOK_VALUE, line)];
 	char *inner = trimmed_copy(s, e);
@@ -290,8 +295,8 @@ static char *last_top_comma(char *s)
 }
 
 /* One {% … %} tag; stack holds the open if/elif/else/for tokens, innermost last. */
-static void add_directive(struct template *t, int line, const char *s, const char *e,
-			  size_t *stack, size_t *depth)
+static void add_directive(struct template_file *t, int line, const char *s, const char *e,
+                          size_t *stack, size_t *depth)
 {
 	char *inner = trimmed_copy(s, e);
 	const char *rest;
@@ -300,7 +305,8 @@ static void add_directive(struct template *t, int line, const char *s, const cha
 	if ((rest = after_word(inner, "if")) || (rest = after_word(inner, "elif"))) {
 		int is_elif = inner[0] == 'e';
 		if (!*rest)
-			fail_at(t->path, line, "{%% %s %%} needs a condition", is_elif ? "elif" : "if");
+			fail_at(t->path, line, "{%% %s %%} needs a condition",
+			        is_elif ? "elif" : "if");
 		if (is_elif && !in_if)
 			fail_at(t->path, line, "{%% elif %%} without an open {%% if %%}");
 		i = add_token(t, is_elif ? TOK_ELIF : TOK_IF, line);
@@ -312,10 +318,12 @@ static void add_directive(struct template *t, int line, const char *s, const cha
 	} else if ((rest = after_word(inner, "else")) || (rest = after_word(inner, "end"))) {
 		int is_else = inner[1] == 'l';
 		if (*rest)
-			fail_at(t->path, line, "unexpected text after %s", is_else ? "else" : "end");
+			fail_at(t->path, line, "unexpected text after %s",
+			        is_else ? "else" : "end");
 		if (is_else ? !in_if : *depth == 0)
-			fail_at(t->path, line, is_else ? "{%% else %%} without an open {%% if %%}"
-						       : "{%% end %%} without an open {%% if %%} or {%% for %%}");
+			fail_at(t->path, line,
+			        is_else ? "{%% else %%} without an open {%% if %%}"
+			                : "{%% end %%} without an open {%% if %%} or {%% for %%}");
 		i = add_token(t, is_else ? TOK_ELSE : TOK_END, line);
 		t->tokens[top].next = i;
 		if (is_else)
@@ -340,7 +348,8 @@ static void add_directive(struct template *t, int line, const char *s, const cha
 		size_t n = ident_len(rest, 1);
 		const char *arg = skip_space(rest + n);
 		if (n == 0 || (rest[n] && rest[n] != ' ' && rest[n] != '\t'))
-			fail_at(t->path, line, "expected {%% include NAME %%} or {%% include NAME EXPR %%}");
+			fail_at(t->path, line,
+			        "expected {%% include NAME %%} or {%% include NAME EXPR %%}");
 		i = add_token(t, TOK_INCLUDE, line);
 		t->tokens[i].name = trimmed_copy(rest, rest + n);
 		t->tokens[i].expr = *arg ? trimmed_copy(arg, arg + strlen(arg)) : NULL;
@@ -388,7 +397,7 @@ static void widen_to_line(const char *body, const char **start, const char **end
 }
 
 /* Splits a template into literal text, values and directives, and pairs up the blocks. */
-static void parse_template(struct template *t)
+static void parse_template(struct template_file *t)
 {
 	const char *body = parse_view(t), *text = body, *open, *counted = t->src;
 	int line = 1;
@@ -398,7 +407,9 @@ static void parse_template(struct template *t)
 			continue;
 		int text_line = line_at(&counted, &line, text);
 		int tag_line = line_at(&counted, &line, open);
-		const char *close = strstr(open + 2, open[1] == '{' ? "}}" : open[1] == '%' ? "%}" : "#}");
+		const char *close = strstr(open + 2, open[1] == '{'   ? "}}"
+		                                     : open[1] == '%' ? "%}"
+		                                                      : "#}");
 		if (!close)
 			fail_at(t->path, tag_line, "unclosed %.2s", open);
 		const char *text_end = open, *after = close + 2;
@@ -423,7 +434,7 @@ static void parse_template(struct template *t)
 	}
 	if (depth)
 		fail_at(t->path, t->tokens[stack[depth - 1]].line, "unclosed {%% %s %%}",
-			t->tokens[stack[depth - 1]].kind == TOK_FOR ? "for" : "if");
+		        t->tokens[stack[depth - 1]].kind == TOK_FOR ? "for" : "if");
 }
 
 /* Appends a lowercased character to a short name buffer; the length stays exact. */
@@ -460,7 +471,8 @@ static void start_attr(struct html_ctx *c, char ch)
 static void close_tag(struct html_ctx *c)
 {
 	struct html_ctx next = {0};
-	if (!c->end_tag && (name_is(c->tag, c->tag_len, "script") || name_is(c->tag, c->tag_len, "style"))) {
+	if (!c->end_tag &&
+	    (name_is(c->tag, c->tag_len, "script") || name_is(c->tag, c->tag_len, "style"))) {
 		next.state = HTML_RAW;
 		memcpy(next.tag, c->tag, sizeof next.tag);
 		next.tag_len = c->tag_len;
@@ -475,7 +487,8 @@ static void close_tag(struct html_ctx *c)
  */
 static enum attr_kind classify_attr(const struct html_ctx *c)
 {
-	static const char *const url_attrs[] = {"href", "src", "action", "formaction", "poster", "cite"};
+	static const char *const url_attrs[] = {"href",       "src",    "action",
+	                                        "formaction", "poster", "cite"};
 	if ((c->attr_len > 2 && memcmp(c->attr, "on", 2) == 0) ||
 	    name_is(c->attr, c->attr_len, "style") || name_is(c->attr, c->attr_len, "srcdoc"))
 		return ATTR_REFUSED;
@@ -554,8 +567,8 @@ static void html_scan(struct html_ctx *c, const char *s, size_t n)
 		case HTML_VALUE_SQ:
 			if (ch == (c->state == HTML_VALUE_DQ ? '"' : '\''))
 				leave_attr(c);
-			else if ((unsigned char)ch > 0x20)
-				c->url_start = 0; /* browsers skip leading whitespace, so it does not count */
+			else if ((unsigned char)ch > 0x20) /* browsers skip leading whitespace */
+				c->url_start = 0;
 			break;
 		case HTML_VALUE_UNQ:
 			if (space)
@@ -592,9 +605,10 @@ static void html_scan(struct html_ctx *c, const char *s, size_t n)
 				c->state = HTML_IN_TAG;
 				if (ch == '>')
 					close_tag(c);
-			} else if (c->matched < want && lower == (c->matched == 0   ? '<'
-								  : c->matched == 1 ? '/'
-										    : c->tag[c->matched - 2])) {
+			} else if (c->matched < want &&
+			           lower == (c->matched == 0   ? '<'
+			                     : c->matched == 1 ? '/'
+			                                       : c->tag[c->matched - 2])) {
 				c->matched++;
 			} else {
 				c->matched = ch == '<';
@@ -624,7 +638,7 @@ static const char *context_name(const struct html_ctx *c)
 	case HTML_VALUE_DQ:
 	case HTML_VALUE_SQ:
 		return c->attr_kind == ATTR_REFUSED ? "event handler, style or srcdoc attribute"
-						    : "attribute value";
+		                                    : "attribute value";
 	case HTML_DECL:
 	case HTML_COMMENT:
 	case HTML_BOGUS:
@@ -639,7 +653,9 @@ static const char *context_name(const struct html_ctx *c)
 static const char *escaper_for(struct html_ctx *c, enum value_kind kind)
 {
 	if (c->state == HTML_TEXT)
-		return kind == VALUE_INT ? "html_int" : kind == VALUE_HTML ? "html_safe" : "html_text";
+		return kind == VALUE_INT    ? "html_int"
+		       : kind == VALUE_HTML ? "html_safe"
+		                            : "html_text";
 	if ((c->state != HTML_VALUE_DQ && c->state != HTML_VALUE_SQ) ||
 	    c->attr_kind == ATTR_REFUSED || kind == VALUE_HTML)
 		return NULL;
@@ -660,8 +676,8 @@ static int ctx_same(const struct html_ctx *a, const struct html_ctx *b)
 }
 
 /* Adds the contexts of from to s; contexts differing only in url_start merge, keeping it set. */
-static void set_union(struct ctx_set *s, const struct ctx_set *from, const struct template *t,
-		      int line)
+static void set_union(struct ctx_set *s, const struct ctx_set *from, const struct template_file *t,
+                      int line)
 {
 	for (size_t i = 0; i < from->n; i++) {
 		size_t j = 0;
@@ -669,7 +685,8 @@ static void set_union(struct ctx_set *s, const struct ctx_set *from, const struc
 			j++;
 		if (j == s->n) {
 			if (s->n == MAX_CONTEXTS)
-				fail_at(t->path, line, "markup here can be in too many HTML contexts");
+				fail_at(t->path, line,
+				        "markup here can be in too many HTML contexts");
 			s->c[s->n++] = from->c[i];
 		}
 		s->c[j].url_start |= from->c[i].url_start;
@@ -682,7 +699,7 @@ static void set_union(struct ctx_set *s, const struct ctx_set *from, const struc
  * start from the same contexts and their ends are joined; a loop body is checked again
  * from the contexts it ends in until that set stops growing.
  */
-static void check_range(struct template *t, size_t i, size_t stop, struct ctx_set *s)
+static void check_range(struct template_file *t, size_t i, size_t stop, struct ctx_set *s)
 {
 	while (i < stop) {
 		struct token *k = &t->tokens[i];
@@ -698,25 +715,29 @@ static void check_range(struct template *t, size_t i, size_t stop, struct ctx_se
 				const char *e = escaper_for(&s->c[j], k->value);
 				if (!e)
 					fail_at(t->path, k->line, "{{ }} not allowed here (%s)",
-						k->value == VALUE_HTML && (s->c[j].state == HTML_VALUE_DQ ||
-									   s->c[j].state == HTML_VALUE_SQ)
-						    ? "html value in an attribute"
-						    : context_name(&s->c[j]));
+					        k->value == VALUE_HTML &&
+					                (s->c[j].state == HTML_VALUE_DQ ||
+					                 s->c[j].state == HTML_VALUE_SQ)
+					            ? "html value in an attribute"
+					            : context_name(&s->c[j]));
 				if (!k->escaper || strcmp(e, "html_url") == 0)
 					k->escaper = e;
 			}
 		} else if (k->kind == TOK_INCLUDE) {
-			const struct template *target = find_template(k->name);
+			const struct template_file *target = find_template(k->name);
 			if (!target)
-				fail_at(t->path, k->line, "{%% include %s %%}: no template %s.html in this build",
-					k->name, k->name);
+				fail_at(t->path, k->line,
+				        "{%% include %s %%}: no template %s.html in this build",
+				        k->name, k->name);
 			if (!target->view != !k->expr)
-				fail_at(t->path, k->line, "{%% include %s %%}: %s takes %s", k->name,
-					k->name, target->view ? "a view argument" : "no argument");
+				fail_at(t->path, k->line, "{%% include %s %%}: %s takes %s",
+				        k->name, k->name,
+				        target->view ? "a view argument" : "no argument");
 			for (size_t j = 0; j < s->n; j++)
 				if (s->c[j].state != HTML_TEXT)
-					fail_at(t->path, k->line, "{%% include %%} not allowed here (%s)",
-						context_name(&s->c[j]));
+					fail_at(t->path, k->line,
+					        "{%% include %%} not allowed here (%s)",
+					        context_name(&s->c[j]));
 		} else if (k->kind == TOK_IF) {
 			struct ctx_set start = *s, branch;
 			int has_else = 0;
@@ -831,7 +852,7 @@ static void emit_literal(struct out *o, int depth, const char *s, size_t n)
 	}
 }
 
-static void emit_signature(FILE *f, const struct template *t)
+static void emit_signature(FILE *f, const struct template_file *t)
 {
 	fprintf(f, "void tpl_%s(struct buf *out", t->name);
 	if (t->view)
@@ -840,7 +861,7 @@ static void emit_signature(FILE *f, const struct template *t)
 }
 
 /* Writes one template's function. */
-static void emit_template(struct out *o, const struct template *t)
+static void emit_template(struct out *o, const struct template_file *t)
 {
 	int depth = 1;
 	o->path = t->path;
@@ -892,7 +913,8 @@ static void emit_template(struct out *o, const struct template *t)
 			emit(o, "(void)%s;\n", k->name);
 			break;
 		case TOK_INCLUDE:
-			emit(o, "tpl_%s(out%s%s);\n", k->name, k->expr ? ", " : "", k->expr ? k->expr : "");
+			emit(o, "tpl_%s(out%s%s);\n", k->name, k->expr ? ", " : "",
+			     k->expr ? k->expr : "");
 			break;
 		}
 		if (k->kind == TOK_IF || k->kind == TOK_ELIF || k->kind == TOK_ELSE ||
@@ -919,14 +941,16 @@ static void write_guard(FILE *f, const char *directive, const char *h_path)
 /* The header: a prototype per template, with the view structs declared but not defined. */
 static void write_header(FILE *f, const char *h_path)
 {
-	fprintf(f, "/* Generated by tools/tplc.c from the templates named below; do not edit. */\n");
+	fprintf(f,
+	        "/* Generated by tools/tplc.c from the templates named below; do not edit. */\n");
 	write_guard(f, "#ifndef", h_path);
 	write_guard(f, "#define", h_path);
 	fprintf(f, "\n#include \"core/buf.h\"\n\n");
 	for (size_t i = 0; i < n_templates; i++) {
 		int seen = !templates[i].view;
 		for (size_t j = 0; j < i && !seen; j++)
-			seen = templates[j].view && strcmp(templates[j].view, templates[i].view) == 0;
+			seen =
+			    templates[j].view && strcmp(templates[j].view, templates[i].view) == 0;
 		if (!seen)
 			fprintf(f, "struct %s;\n", templates[i].view);
 	}
@@ -1034,13 +1058,13 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < n_templates; i++)
 		parse_template(&templates[i]);
 	for (size_t i = 0; i < n_templates; i++) {
-		struct template *t = &templates[i];
+		struct template_file *t = &templates[i];
 		struct ctx_set s = {1, {{0}}}; /* a template starts, and must end, in text */
 		check_range(t, 0, t->count, &s);
 		for (size_t j = 0; j < s.n; j++)
 			if (s.c[j].state != HTML_TEXT)
 				fail_at(t->path, t->last_line, "template ends inside %s",
-					context_name(&s.c[j]));
+				        context_name(&s.c[j]));
 	}
 	return write_outputs(argv[1], argv[2]) < 0 ? 1 : 0;
 }

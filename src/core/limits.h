@@ -11,6 +11,7 @@
 #define LIMIT_URL_BYTES           2048       /* longer request targets get 414 */
 #define LIMIT_HEADER_BYTES        8192       /* all request headers together; more gets 431 */
 #define LIMIT_BODY_BYTES          (1u << 20) /* form and JSON bodies; more gets 413 */
+#define LIMIT_DRAIN_BYTES         (32u << 20) /* read and discarded after a 413, so the client sees it */
 #define LIMIT_CONNECTION_MEMORY   (64u << 10) /* libmicrohttpd's per-connection pool */
 #define LIMIT_CONNECTION_TIMEOUT  30         /* seconds a quiet connection is kept */
 #define LIMIT_CONNECTIONS         1000       /* open connections at once */

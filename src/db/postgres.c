@@ -23,6 +23,7 @@
  * nested loops at once (true of the SQLite cache too).
  */
 #include "db/backend.h"
+#include "core/log.h"
 #include "core/xmalloc.h"
 
 #include <ctype.h>
@@ -37,24 +38,24 @@
  * and a fixed array keeps binding free of allocation for integers. */
 #define PG_MAX_PARAMS 32
 /* Room for INT64_MIN in decimal plus the terminating NUL. */
-#define PG_INT_TEXT 24
-#define PG_ERR_LEN 1024
+#define PG_INT_TEXT      24
+#define PG_ERR_LEN       1024
 #define PG_CACHE_INITIAL 64
 
 struct pg_stmt {
 	struct db_stmt base; /* first, so db.c can hand it back to us */
 	char *sql;           /* the cache key, owned */
 	uint64_t hash;
-	char name[16];       /* server-side name, "s<n>" */
-	int nparams;         /* as reported by the server when prepared */
+	char name[16]; /* server-side name, "s<n>" */
+	int nparams;   /* as reported by the server when prepared */
 	const char *values[PG_MAX_PARAMS];
 	char *copies[PG_MAX_PARAMS]; /* text we xstrdup'd, freed at reset */
 	char ints[PG_MAX_PARAMS][PG_INT_TEXT];
-	int bind_failed;     /* a bind was refused: step reports it */
-	PGresult *res;       /* the result of the current run, or NULL before step */
-	int rc;              /* what the last step returned once the run is over */
+	int bind_failed; /* a bind was refused: step reports it */
+	PGresult *res;   /* the result of the current run, or NULL before step */
+	int rc;          /* what the last step returned once the run is over */
 	int nrows;
-	int row;             /* the current row, -1 before the first */
+	int row; /* the current row, -1 before the first */
 };
 
 struct pg_conn {
@@ -129,7 +130,7 @@ static void set_result_err(struct pg_conn *pc, const PGresult *res)
 		return;
 	}
 	snprintf(tmp, sizeof(tmp), "%s%s%s%s%s", primary, detail ? ": " : "", detail ? detail : "",
-		 pos ? " at character " : "", pos ? pos : "");
+	         pos ? " at character " : "", pos ? pos : "");
 	set_err(pc, tmp);
 }
 
@@ -242,6 +243,20 @@ static void cache_clear(struct pg_conn *pc)
 }
 
 /*
+ * libpq prints server notices raw on stderr, several lines each; send them to
+ * the log as one line instead. With client_min_messages = warning these are
+ * warnings, and the FATAL a server sends as it ends our session.
+ */
+static void notice_to_log(void *arg, const char *message)
+{
+	char line[PG_ERR_LEN];
+
+	(void)arg;
+	one_line(line, sizeof(line), message);
+	log_info("postgres: %s", line);
+}
+
+/*
  * Session settings every connection needs: warnings only (NOTICEs from
  * "IF NOT EXISTS" in migrations are noise), and UTC so timestamps mean the
  * same on every node whatever the server's default.
@@ -286,6 +301,7 @@ static int pg_connect(const char *target, struct db_conn **out, char *err, size_
 		rc = DB_ERR_CONN;
 		goto fail;
 	}
+	PQsetNoticeProcessor(pc->pg, notice_to_log, NULL);
 	rc = session_setup(pc);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot set up PostgreSQL session: %s", pc->err);
@@ -376,8 +392,8 @@ static struct db_stmt *pg_prepare(struct db_conn *c, const char *sql)
 	if (nparams > PG_MAX_PARAMS) {
 		char sql_dealloc[32];
 		snprintf(pc->err, sizeof(pc->err),
-			 "statement has %d parameters; at most %d are supported", nparams,
-			 PG_MAX_PARAMS);
+		         "statement has %d parameters; at most %d are supported", nparams,
+		         PG_MAX_PARAMS);
 		snprintf(sql_dealloc, sizeof(sql_dealloc), "DEALLOCATE %s", name);
 		PQclear(PQexec(pc->pg, sql_dealloc));
 		return NULL;
@@ -405,7 +421,7 @@ static int bind_slot(struct pg_stmt *st, int idx)
 
 	if (idx < 1 || idx > st->nparams) {
 		snprintf(pc->err, sizeof(pc->err), "no parameter $%d: the statement has %d", idx,
-			 st->nparams);
+		         st->nparams);
 		st->bind_failed = 1;
 		return -1;
 	}
@@ -483,6 +499,7 @@ static int pg_step(struct db_stmt *base)
 		st->row++;
 		return DB_ROW;
 	}
+	st->row = st->nrows; /* past the end: columns read as NULL, as in SQLite */
 	st->rc = DB_DONE;
 	return st->rc;
 }
@@ -553,19 +570,19 @@ static const char *pg_errmsg(struct db_conn *c)
 }
 
 const struct db_backend db_postgres_backend = {
-	.kind = DB_POSTGRES,
-	.connect = pg_connect,
-	.disconnect = pg_disconnect,
-	.alive = pg_alive,
-	.prepare = pg_prepare,
-	.bind_int = pg_bind_int,
-	.bind_text = pg_bind_text,
-	.bind_null = pg_bind_null,
-	.step = pg_step,
-	.col_int = pg_col_int,
-	.col_text = pg_col_text,
-	.col_is_null = pg_col_is_null,
-	.reset = pg_reset,
-	.exec = pg_exec,
-	.errmsg = pg_errmsg,
+    .kind = DB_POSTGRES,
+    .connect = pg_connect,
+    .disconnect = pg_disconnect,
+    .alive = pg_alive,
+    .prepare = pg_prepare,
+    .bind_int = pg_bind_int,
+    .bind_text = pg_bind_text,
+    .bind_null = pg_bind_null,
+    .step = pg_step,
+    .col_int = pg_col_int,
+    .col_text = pg_col_text,
+    .col_is_null = pg_col_is_null,
+    .reset = pg_reset,
+    .exec = pg_exec,
+    .errmsg = pg_errmsg,
 };

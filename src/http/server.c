@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -57,7 +58,8 @@ struct request_ctx {
 	struct http_request req;
 	struct http_response res;
 	struct timespec start;
-	unsigned error; /* a limit was passed: answer with this status */
+	unsigned error;  /* a limit was passed: answer with this status */
+	size_t drained;  /* body bytes read and thrown away after a 413 */
 	int route;      /* index into routes, or n_routes when unmatched */
 	size_t sent;
 };
@@ -249,15 +251,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		else if (length && strtoull(length, NULL, 10) > LIMIT_BODY_BYTES)
 			ctx->error = 413;
 		*req_cls = ctx;
+		/* A client waiting for "100 Continue" is refused before it sends the body:
+		 * the one case where answering on the first call is right. */
+		const char *expect =
+			MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+		if (ctx->error == 413 && expect && !strcasecmp(expect, "100-continue")) {
+			dispatch(s, ctx);
+			return send_response(ctx, conn);
+		}
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
-		if (!ctx->error && buf_add(&ctx->req.body, upload_data, *upload_data_size))
+		if (ctx->error)
+			ctx->drained += *upload_data_size;
+		else if (buf_add(&ctx->req.body, upload_data, *upload_data_size))
 			ctx->error = 413;
 		*upload_data_size = 0;
-		if (!ctx->error)
+		/* After a 413, keep reading (and discarding) a while before answering:
+		 * closing with unread data makes the kernel send a reset, and the client
+		 * would never see the page that says what went wrong. */
+		if (!ctx->error || ctx->drained < LIMIT_DRAIN_BYTES)
 			return MHD_YES;
-		/* Answer a too-large body at once rather than read the rest of it. */
 	}
 	dispatch(s, ctx);
 	return send_response(ctx, conn);
@@ -329,12 +343,12 @@ struct http_server *http_server_start(const struct http_server_options *opt, cha
 	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
 			 MHD_USE_TURBO | (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);
 	s->daemon = MHD_start_daemon(
-		flags, (uint16_t)opt->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
-		ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
+		flags, (uint16_t)opt->port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
+		mhd_log, NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
 		(unsigned)LIMIT_CONNECTION_TIMEOUT, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 		(size_t)LIMIT_CONNECTION_MEMORY, MHD_OPTION_CONNECTION_LIMIT,
 		(unsigned)LIMIT_CONNECTIONS, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE,
+		MHD_OPTION_LISTENING_ADDRESS_REUSE,
 		(unsigned)1, MHD_OPTION_END);
 	freeaddrinfo(ai);
 	if (!s->daemon) {

@@ -49,11 +49,17 @@ static void html_escape(struct buf *out, const char *s)
 	buf_add(out, run, (size_t)(s - run));
 }
 
+/* Text between tags (see html.h). */
 void html_text(struct buf *out, const char *s)
 {
 	html_escape(out, s);
 }
 
+/*
+ * A quoted attribute value. Escaping the quotes of both kinds makes one escaper
+ * safe for text and attributes alike; the two names keep the compiled templates
+ * saying which context each value is in.
+ */
 void html_attr(struct buf *out, const char *s)
 {
 	html_escape(out, s);
@@ -79,6 +85,7 @@ static int url_allowed(const char *s)
 	return 0;
 }
 
+/* A URL attribute value: a refused URL becomes "#", a link that goes nowhere. */
 void html_url(struct buf *out, const char *s)
 {
 	if (!s)
@@ -89,6 +96,7 @@ void html_url(struct buf *out, const char *s)
 		buf_add(out, "#", 1);
 }
 
+/* A decimal integer; digits and a sign need no escaping. */
 void html_int(struct buf *out, long long v)
 {
 	char digits[24];
@@ -96,6 +104,7 @@ void html_int(struct buf *out, long long v)
 	buf_add(out, digits, (size_t)n);
 }
 
+/* Markup Shoal rendered itself (see struct safe_html), written as it is. */
 void html_safe(struct buf *out, struct safe_html h)
 {
 	buf_puts(out, h.html);

@@ -134,11 +134,20 @@ test('a chunked body that grows past the limit gets 413', async () => {
   assert.match(reply, /What you sent is too large/);
 });
 
-test('malformed HTTP gets 400 and the server keeps serving', async () => {
-  const reply = await raw('GARBAGE\r\n\r\n');
-  assert.match(reply, /^HTTP\/1\.[01] 400 /);
+test('malformed HTTP gets 400 (or a closed connection) and the server keeps serving', async () => {
+  assert.match(await raw('GET / HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n'), /^HTTP\/1\.1 400 /);
+  assert.match(await raw('GET / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n'), /^HTTP\/1\.1 400 /);
+  assert.match(await raw('GET / HTTP/9.9\r\nHost: x\r\n\r\n'), /^HTTP\/1\.1 505 /);
+  assert.equal(await raw('GARBAGE\r\n\r\n'), '');
+  assert.equal(await raw('\x00\x01\x02\xff\r\n\r\n'), '');
   const res = await fetch(shoal.url + '/healthz');
   assert.equal(res.status, 200);
+});
+
+test('a client that asks for 100-continue is refused before it sends a too-large body', async () => {
+  const reply = await raw('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\nExpect: 100-continue\r\n\r\n');
+  assert.match(reply, /^HTTP\/1\.1 413 /);
+  assert.doesNotMatch(reply, /100 Continue/);
 });
 
 test('keep-alive: two requests are answered on one connection', async () => {

@@ -25,17 +25,17 @@
 #include "test_tplc.h"
 
 static const struct test_item items[] = {
-	{"A & B", "/a?x=1&y=2"},
-	{"C", "JavaScript:evil()"},
+    {"A & B", "/a?x=1&y=2"},
+    {"C", "JavaScript:evil()"},
 };
 
 static const struct test_page hostile = {
-	.title = "<script>alert(1)</script>",
-	.link = "javascript:alert(1)",
-	.checked = true,
-	.count = 2,
-	.items = items,
-	.body = {"<em>hi</em>"},
+    .title = "<script>alert(1)</script>",
+    .link = "javascript:alert(1)",
+    .checked = true,
+    .count = 2,
+    .items = items,
+    .body = {"<em>hi</em>"},
 };
 
 /* Renders page or edge (whichever render is) and returns the HTML; the caller frees it. */
@@ -52,25 +52,26 @@ static void test_page_exact(void **state)
 {
 	(void)state;
 	char *html = render(tpl_page, &hostile);
-	assert_string_equal(html, "<!DOCTYPE html>\n"
-				  "<html lang=\"en\">\n"
-				  "<head>\n"
-				  "<title>&lt;script&gt;alert(1)&lt;/script&gt;</title>\n"
-				  "</head>\n"
-				  "<body>\n"
-				  "<h1 class=\"title\" data-count='2'>&lt;script&gt;alert(1)&lt;/script&gt;</h1>\n"
-				  "<a href=\"#\" title=\"javascript:alert(1)\">Home</a>\n"
-				  "<a href=\"/search?q=&lt;script&gt;alert(1)&lt;/script&gt;\">Search</a>\n"
-				  "<input type=\"checkbox\" checked>\n"
-				  "<p>2 items</p>\n"
-				  "<ul>\n"
-				  "\t<li id=\"item-0\"><a href=\"/a?x=1&amp;y=2\">A &amp; B</a></li>\n"
-				  "\t<li id=\"item-1\"><a href=\"#\">C</a></li>\n"
-				  "</ul>\n"
-				  "<div><em>hi</em></div>\n"
-				  "<footer>&copy; Shoal</footer>\n"
-				  "</body>\n"
-				  "</html>\n");
+	assert_string_equal(
+	    html, "<!DOCTYPE html>\n"
+	          "<html lang=\"en\">\n"
+	          "<head>\n"
+	          "<title>&lt;script&gt;alert(1)&lt;/script&gt;</title>\n"
+	          "</head>\n"
+	          "<body>\n"
+	          "<h1 class=\"title\" data-count='2'>&lt;script&gt;alert(1)&lt;/script&gt;</h1>\n"
+	          "<a href=\"#\" title=\"javascript:alert(1)\">Home</a>\n"
+	          "<a href=\"/search?q=&lt;script&gt;alert(1)&lt;/script&gt;\">Search</a>\n"
+	          "<input type=\"checkbox\" checked>\n"
+	          "<p>2 items</p>\n"
+	          "<ul>\n"
+	          "\t<li id=\"item-0\"><a href=\"/a?x=1&amp;y=2\">A &amp; B</a></li>\n"
+	          "\t<li id=\"item-1\"><a href=\"#\">C</a></li>\n"
+	          "</ul>\n"
+	          "<div><em>hi</em></div>\n"
+	          "<footer>&copy; Shoal</footer>\n"
+	          "</body>\n"
+	          "</html>\n");
 	free(html);
 }
 
@@ -80,7 +81,8 @@ static void test_page_branches(void **state)
 	struct test_page v = {.title = "T", .link = "https://example.org/?a=1&b=2"};
 	char *html = render(tpl_page, &v);
 	assert_non_null(strstr(html, "<a href=\"https://example.org/?a=1&amp;b=2\" title="));
-	assert_non_null(strstr(html, "<input type=\"checkbox\">\n<p>0 items</p>\n<p>None</p>\n<div>"));
+	assert_non_null(
+	    strstr(html, "<input type=\"checkbox\">\n<p>0 items</p>\n<p>None</p>\n<div>"));
 	free(html);
 
 	v.count = 1;
@@ -98,14 +100,14 @@ static void test_edge(void **state)
 	char *html = render(tpl_edge, &v);
 	assert_string_equal(
 	    html, "<!-- a comment with a \" quote and <b> in it -->\n"
-		  "<script src=\"/app.js\"></script><style>p > a { color: red; }</style>\n"
-		  "<a href=\" alert(1)\">spaced</a>\n"
-		  "<a href=\"alert(1)\">branch</a>\n"
-		  "<a href=\"#alert(1)\">two</a>\n"
-		  "<textarea name=\"t\">javascript:</textarea>\n"
-		  "<p>Café £5 — \"quoted\" \\ back?\?=slash\ttab</p>\n"
-		  "<p>A long line of text that goes on well past eighty columns so that tplc has "
-		  "to split its literal in two.</p>\n");
+	          "<script src=\"/app.js\"></script><style>p > a { color: red; }</style>\n"
+	          "<a href=\" alert(1)\">spaced</a>\n"
+	          "<a href=\"alert(1)\">branch</a>\n"
+	          "<a href=\"#alert(1)\">two</a>\n"
+	          "<textarea name=\"t\">javascript:</textarea>\n"
+	          "<p>Café £5 — \"quoted\" \\ back?\?=slash\ttab</p>\n"
+	          "<p>A long line of text that goes on well past eighty columns so that tplc has "
+	          "to split its literal in two.</p>\n");
 	free(html);
 
 	/* Leading whitespace does not hide a scheme, and a branch can start the URL. */
@@ -197,21 +199,23 @@ static void test_refused_contexts(void **state)
 {
 	(void)state;
 	expect_error("{% view none %}\n<p>\n<script>\nvar x = \"{{ x }}\";\n</script>\n", 4,
-		     "{{ }} not allowed here (script)");
+	             "{{ }} not allowed here (script)");
 	expect_error("{% view none %}\n<style>p { color: {{ c }} }</style>\n", 2,
-		     "{{ }} not allowed here (style)");
+	             "{{ }} not allowed here (style)");
 	expect_error("{% view none %}\n<a href={{ x }}>x</a>\n", 2,
-		     "{{ }} not allowed here (unquoted attribute value)");
+	             "{{ }} not allowed here (unquoted attribute value)");
 	expect_error("{% view none %}\n<{{ x }}>\n", 2, "{{ }} not allowed here (tag name)");
-	expect_error("{% view none %}\n<p {{ x }}>\n", 2, "{{ }} not allowed here (attribute name)");
+	expect_error("{% view none %}\n<p {{ x }}>\n", 2,
+	             "{{ }} not allowed here (attribute name)");
 	expect_error("{% view none %}\n<!-- {{ x }} -->\n", 2, "{{ }} not allowed here (comment)");
 	expect_error("{% view none %}\n<a onclick=\"f('{{ x }}')\">\n", 2,
-		     "{{ }} not allowed here (event handler, style or srcdoc attribute)");
+	             "{{ }} not allowed here (event handler, style or srcdoc attribute)");
 	expect_error("{% view none %}\n<a title=\"{{ html x }}\">\n", 2,
-		     "{{ }} not allowed here (html value in an attribute)");
+	             "{{ }} not allowed here (html value in an attribute)");
 	/* A value after an {% if %} is checked against every path through it. */
-	expect_error("{% view none %}\n<p{% if a %} class=\"x\"{% end %}>\n<a{% if b %}>{% end %} {{ x }}\n",
-		     3, "{{ }} not allowed here (attribute name)");
+	expect_error(
+	    "{% view none %}\n<p{% if a %} class=\"x\"{% end %}>\n<a{% if b %}>{% end %} {{ x }}\n",
+	    3, "{{ }} not allowed here (attribute name)");
 }
 
 static void test_syntax_errors(void **state)
@@ -220,26 +224,28 @@ static void test_syntax_errors(void **state)
 	expect_error("{% view none %}\n<p>\n{% if x %}\nhi\n", 3, "unclosed {% if %}");
 	expect_error("{% view none %}\n{% for i in a, n %}\n", 2, "unclosed {% for %}");
 	expect_error("{% view none %}\n{% if x %}\n{% end %}\n{% end %}\n", 4,
-		     "{% end %} without an open {% if %} or {% for %}");
-	expect_error("<p>hi</p>\n", 1,
-		     "the first line must be {% view struct NAME \"header.h\" %} or {% view none %}");
+	             "{% end %} without an open {% if %} or {% for %}");
+	expect_error(
+	    "<p>hi</p>\n", 1,
+	    "the first line must be {% view struct NAME \"header.h\" %} or {% view none %}");
 	expect_error("{% view none %}\n<p>{{ x </p>\n", 2, "unclosed {{");
 	expect_error("{% view none %}\n{% while x %}\n", 2, "unknown directive {% while x %}");
 	expect_error("{% view none %}\n{% else %}\n", 2, "{% else %} without an open {% if %}");
 	expect_error("{% view none %}\n{% include nowhere %}\n", 2,
-		     "{% include nowhere %}: no template nowhere.html in this build");
-	expect_error("{% view none %}\n<p>\n<a href=\"x\n", 3, "template ends inside attribute value");
+	             "{% include nowhere %}: no template nowhere.html in this build");
+	expect_error("{% view none %}\n<p>\n<a href=\"x\n", 3,
+	             "template ends inside attribute value");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_page_exact),
-		cmocka_unit_test(test_page_branches),
-		cmocka_unit_test(test_edge),
-		cmocka_unit_test(test_cap_respected),
-		cmocka_unit_test(test_refused_contexts),
-		cmocka_unit_test(test_syntax_errors),
+	    cmocka_unit_test(test_page_exact),
+	    cmocka_unit_test(test_page_branches),
+	    cmocka_unit_test(test_edge),
+	    cmocka_unit_test(test_cap_respected),
+	    cmocka_unit_test(test_refused_contexts),
+	    cmocka_unit_test(test_syntax_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
