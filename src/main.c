@@ -32,13 +32,13 @@ struct command {
 };
 
 static const char common_db[] =
-	"  --db URL            database: sqlite:PATH or postgresql://… (default sqlite:var/shoal.db)\n"
-	"  --db-pool N         database connections to keep (default: threads + 2)\n";
+    "  --db URL            database: sqlite:PATH or postgresql://… (default sqlite:var/shoal.db)\n"
+    "  --db-pool N         database connections to keep (default: threads + 2)\n";
 static const char common_config[] =
-	"  --config FILE       read settings from an INI file first (also SHOAL_CONFIG)\n"
-	"  --help              show this help\n"
-	"Each setting can also be given as SHOAL_<NAME> in the environment (SHOAL_DB, SHOAL_LISTEN…);\n"
-	"flags win over the environment, which wins over the file.\n";
+    "  --config FILE       read settings from an INI file first (also SHOAL_CONFIG)\n"
+    "  --help              show this help\n"
+    "Each setting can also be given as SHOAL_<NAME> in the environment (SHOAL_DB, SHOAL_LISTEN…);\n"
+    "flags win over the environment, which wins over the file.\n";
 
 static unsigned pool_size(const struct config *c)
 {
@@ -62,7 +62,8 @@ static int cmd_serve(struct config *c)
 	unsigned port;
 	struct db *db;
 	if (config_listen_parts(c, host, sizeof host, &port)) {
-		fprintf(stderr, "shoal: bad setting listen: \"%s\": expected HOST:PORT\n", c->listen);
+		fprintf(stderr, "shoal: bad setting listen: \"%s\": expected HOST:PORT\n",
+		        c->listen);
 		return EXIT_USAGE;
 	}
 	if (open_db(c, &db))
@@ -81,14 +82,14 @@ static int cmd_serve(struct config *c)
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	struct http_server_options opt = {
-		.host = host,
-		.port = port,
-		.threads = c->threads,
-		.routes = app_routes,
-		.n_routes = app_n_routes,
-		.app = &app,
-		.error_page = page_error,
-		.quiet = c->quiet,
+	    .host = host,
+	    .port = port,
+	    .threads = c->threads,
+	    .routes = app_routes,
+	    .n_routes = app_n_routes,
+	    .app = &app,
+	    .error_page = page_error,
+	    .quiet = c->quiet,
 	};
 	app.server = http_server_start(&opt, err, sizeof err);
 	if (!app.server) {
@@ -103,7 +104,7 @@ static int cmd_serve(struct config *c)
 	int sig;
 	sigwait(&stop, &sig);
 	log_info("received %s: finishing requests in progress, then stopping",
-		 sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	         sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	http_server_stop(app.server);
 	db_close(db);
 	log_info("stopped");
@@ -157,21 +158,21 @@ static int cmd_version(struct config *c)
 static int cmd_help(struct config *c);
 
 static const struct command commands[] = {
-	{"serve", cmd_serve, "serve the web application",
-	 "  --listen HOST:PORT  address to listen on (default 127.0.0.1:8080; port 0 picks one)\n"
-	 "  --threads N         HTTP worker threads (default: one per core)\n"
-	 "  --quiet             no access log\n"},
-	{"migrate", cmd_migrate, "apply pending database migrations", ""},
-	{"demo", cmd_demo, "load the fictional demo collective (safe to repeat)", ""},
-	{"version", cmd_version, "print the version", NULL},
-	{"help", cmd_help, "show this help", NULL},
+    {"serve", cmd_serve, "serve the web application",
+     "  --listen HOST:PORT  address to listen on (default 127.0.0.1:8080; port 0 picks one)\n"
+     "  --threads N         HTTP worker threads (default: one per core)\n"
+     "  --quiet             no access log\n"},
+    {"migrate", cmd_migrate, "apply pending database migrations", ""},
+    {"demo", cmd_demo, "load the fictional demo collective (safe to repeat)", ""},
+    {"version", cmd_version, "print the version", NULL},
+    {"help", cmd_help, "show this help", NULL},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
 static void usage(FILE *out)
 {
 	fprintf(out, "Usage: shoal COMMAND [options]\n\nShoal, the members-only network of a "
-		     "general practice collective.\n\nCommands:\n");
+	             "general practice collective.\n\nCommands:\n");
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\nRun `shoal COMMAND --help` for a command's options.\n");
@@ -270,7 +271,7 @@ int main(int argc, char **argv)
 		}
 		if (rc > 0) {
 			fprintf(stderr, "shoal %s: unknown option --%s (try shoal %s --help)\n",
-				cmd->name, name, cmd->name);
+			        cmd->name, name, cmd->name);
 			return EXIT_USAGE;
 		}
 	}

@@ -37,7 +37,7 @@ struct error_view {
 
 /** Wraps main (already rendered) in the page shell and writes it to res->body. */
 void page_render(struct http_request *req, struct http_response *res, const char *title,
-		 const char *main_html);
+                 const char *main_html);
 /** The error page for res->status (404, 403, 405, 413, 414, 431, 500, 503 …). */
 void page_error(struct http_request *req, struct http_response *res);
 

@@ -15,10 +15,10 @@
 #include <stdint.h>
 
 struct buf {
-	char *data;  /* always NUL-terminated when len > 0 or after buf_init */
+	char *data; /* always NUL-terminated when len > 0 or after buf_init */
 	size_t len;
 	size_t alloc;
-	size_t cap;  /* the most bytes this buffer may ever hold */
+	size_t cap;   /* the most bytes this buffer may ever hold */
 	int overflow; /* set once an append was refused because of cap */
 };
 

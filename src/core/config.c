@@ -22,17 +22,23 @@ struct setting {
 	unsigned max; /* for SETTING_UINT */
 };
 
-#define TEXT(n, s, k, f) {n, s, k, SETTING_TEXT, offsetof(struct config, f), 0}
-#define UINT(n, s, k, f, m) {n, s, k, SETTING_UINT, offsetof(struct config, f), m}
-#define BOOL(n, s, k, f) {n, s, k, SETTING_BOOL, offsetof(struct config, f), 1}
+#define TEXT(n, s, k, f)                                                                           \
+	{                                                                                          \
+		n, s, k, SETTING_TEXT, offsetof(struct config, f), 0                               \
+	}
+#define UINT(n, s, k, f, m)                                                                        \
+	{                                                                                          \
+		n, s, k, SETTING_UINT, offsetof(struct config, f), m                               \
+	}
+#define BOOL(n, s, k, f)                                                                           \
+	{                                                                                          \
+		n, s, k, SETTING_BOOL, offsetof(struct config, f), 1                               \
+	}
 
 static const struct setting settings[] = {
-	TEXT("db", "database", "url", db),
-	UINT("db-pool", "database", "pool", db_pool, 256),
-	TEXT("listen", "server", "listen", listen),
-	UINT("threads", "server", "threads", threads, 256),
-	TEXT("assets", "server", "assets", assets),
-	BOOL("quiet", "log", "quiet", quiet),
+    TEXT("db", "database", "url", db),          UINT("db-pool", "database", "pool", db_pool, 256),
+    TEXT("listen", "server", "listen", listen), UINT("threads", "server", "threads", threads, 256),
+    TEXT("assets", "server", "assets", assets), BOOL("quiet", "log", "quiet", quiet),
 };
 
 void config_defaults(struct config *c)
@@ -71,13 +77,14 @@ static const char *check_text(const struct config *c, const char *name)
 	if (!strcmp(name, "listen")) {
 		char host[256];
 		unsigned port;
-		return config_listen_parts(c, host, sizeof host, &port) ? "expected HOST:PORT" : NULL;
+		return config_listen_parts(c, host, sizeof host, &port) ? "expected HOST:PORT"
+		                                                        : NULL;
 	}
 	return NULL;
 }
 
 static int apply(struct config *c, const struct setting *s, const char *value, const char *source,
-		 char *err, size_t errlen)
+                 char *err, size_t errlen)
 {
 	char *field = (char *)c + s->offset;
 	const char *why = NULL;
@@ -101,19 +108,21 @@ static int apply(struct config *c, const struct setting *s, const char *value, c
 		char *end;
 		errno = 0;
 		unsigned long v = strtoul(value, &end, 10);
-		if (errno || end == value || *end || !isdigit((unsigned char)value[0]) || v > s->max)
+		if (errno || end == value || *end || !isdigit((unsigned char)value[0]) ||
+		    v > s->max)
 			why = "expected a whole number";
 		else
 			*(unsigned *)field = (unsigned)v;
 	}
 	if (!why)
 		return 0;
-	snprintf(err, errlen, "bad setting %s (from %s): \"%.80s\": %s", s->name, source, value, why);
+	snprintf(err, errlen, "bad setting %s (from %s): \"%.80s\": %s", s->name, source, value,
+	         why);
 	return -1;
 }
 
-int config_set(struct config *c, const char *name, const char *value, const char *source,
-	       char *err, size_t errlen)
+int config_set(struct config *c, const char *name, const char *value, const char *source, char *err,
+               size_t errlen)
 {
 	for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
 		if (!strcmp(settings[i].name, name))
@@ -146,7 +155,7 @@ static int on_ini_line(void *user, const char *section, const char *key, const c
 		}
 	}
 	snprintf(st->err, st->errlen, "config file %s: unknown setting [%s] %s", st->path, section,
-		 key);
+	         key);
 	st->failed = 1;
 	return 0;
 }

@@ -16,7 +16,8 @@
 struct config {
 	char db[LIMIT_CONFIG_VALUE_BYTES];     /* sqlite:PATH or postgresql://… */
 	char listen[LIMIT_CONFIG_VALUE_BYTES]; /* HOST:PORT; port 0 picks a free one */
-	char assets[LIMIT_CONFIG_VALUE_BYTES]; /* directory of nhsuk-frontend's dist/nhsuk, optional override */
+	char assets[LIMIT_CONFIG_VALUE_BYTES]; /* directory of nhsuk-frontend's dist/nhsuk, optional
+	                                          override */
 	unsigned threads;                      /* HTTP worker threads; 0 = one per core */
 	unsigned db_pool;                      /* database connections; 0 = threads + 2 */
 	int quiet;                             /* no access log or info lines */
@@ -32,8 +33,8 @@ int config_load_env(struct config *c, char *err, size_t errlen);
  * Applies one flag value (name without the leading dashes). Returns 0, -1 for a
  * bad value (err says why), or 1 when name is not a setting.
  */
-int config_set(struct config *c, const char *name, const char *value, const char *source,
-	       char *err, size_t errlen);
+int config_set(struct config *c, const char *name, const char *value, const char *source, char *err,
+               size_t errlen);
 /** Splits c->listen into host and port. Returns 0 or -1. */
 int config_listen_parts(const struct config *c, char *host, size_t hostlen, unsigned *port);
 

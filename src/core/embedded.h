@@ -11,7 +11,8 @@ struct embedded_file {
 	const char *name;          /* the file's base name, e.g. "0001_foundation.sql" */
 	const unsigned char *data; /* its bytes, followed by a NUL not counted in size */
 	size_t size;
-	const char *hash; /* 16 hex digits of a 64-bit FNV-1a of the bytes, for cache-busting URLs */
+	const char
+	    *hash; /* 16 hex digits of a 64-bit FNV-1a of the bytes, for cache-busting URLs */
 };
 
 #endif

@@ -24,7 +24,8 @@ static void log_line(const char *level, const char *fmt, va_list ap)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	int n = (int)strftime(line, sizeof line, "%Y-%m-%dT%H:%M:%S", &tm);
-	n += snprintf(line + n, sizeof line - (size_t)n, ".%03ldZ %s ", ts.tv_nsec / 1000000, level);
+	n +=
+	    snprintf(line + n, sizeof line - (size_t)n, ".%03ldZ %s ", ts.tv_nsec / 1000000, level);
 	int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
 	if (m < 0)
 		m = 0;

@@ -40,8 +40,8 @@ int db_open(const char *url, unsigned pool_size, struct db **out, char *err, siz
 		be = &db_postgres_backend;
 		target = url;
 	} else {
-		snprintf(err, errlen, "bad database URL \"%.80s\": expected sqlite:PATH or postgresql://…",
-			 url);
+		snprintf(err, errlen,
+		         "bad database URL \"%.80s\": expected sqlite:PATH or postgresql://…", url);
 		return DB_ERR;
 	}
 	struct db_conn *first;

@@ -29,8 +29,8 @@
 
 enum db_rc {
 	DB_OK = 0,
-	DB_ROW = 1,  /* db_step: a row is ready */
-	DB_DONE = 2, /* db_step: no more rows */
+	DB_ROW = 1,             /* db_step: a row is ready */
+	DB_DONE = 2,            /* db_step: no more rows */
 	DB_ERR = -1,            /* any other failure; db_errmsg says what */
 	DB_ERR_CONSTRAINT = -2, /* a UNIQUE, FOREIGN KEY, CHECK or NOT NULL constraint failed */
 	DB_ERR_CONN = -3,       /* the database cannot be reached */
@@ -49,7 +49,7 @@ struct db_stmt;
  * most connections held open. Returns 0 or a negative enum db_rc.
  */
 int db_open(const char *url, unsigned pool_size, struct db **out, char *err, size_t errlen)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 /** Closes every connection and frees the pool. */
 void db_close(struct db *db);
 /** Which engine this is, for the few places SQL must differ (see migrations). */
@@ -65,8 +65,8 @@ void db_release(struct db_conn *c);
 
 /** Pool figures for /metrics. */
 struct db_pool_stats {
-	unsigned size;    /* connections the pool may hold */
-	unsigned in_use;  /* borrowed right now */
+	unsigned size;     /* connections the pool may hold */
+	unsigned in_use;   /* borrowed right now */
 	uint64_t acquired; /* total borrows */
 	uint64_t waited;   /* borrows that had to wait for a free connection */
 };

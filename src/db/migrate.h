@@ -19,11 +19,12 @@
 int migrate_latest(void);
 /** The database's schema version (0 for an empty database). Returns 0 or < 0 (err says why). */
 int migrate_version(struct db *db, int *version, char *err, size_t errlen)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 /** Applies every pending migration; *applied counts them. Returns 0 or < 0 (err says why). */
 int migrate_apply(struct db *db, int *applied, char *err, size_t errlen)
-	__attribute__((warn_unused_result));
-/** For start-up: 0 when the database is exactly at migrate_latest(), else < 0 and err says what to do. */
+    __attribute__((warn_unused_result));
+/** For start-up: 0 when the database is exactly at migrate_latest(), else < 0 and err says what to
+ * do. */
 int migrate_check(struct db *db, char *err, size_t errlen) __attribute__((warn_unused_result));
 
 #endif

@@ -43,20 +43,22 @@ static int sqlite_connect(const char *path, struct db_conn **out, char *err, siz
 	if (sqlite3_open_v2(path, &c->db, flags, NULL) != SQLITE_OK)
 		goto fail;
 	if (sqlite3_db_readonly(c->db, "main") == 1) {
-		snprintf(err, errlen, "cannot open SQLite database %s: the file is read-only", path);
+		snprintf(err, errlen, "cannot open SQLite database %s: the file is read-only",
+		         path);
 		goto fail_quiet;
 	}
 	sqlite3_busy_timeout(c->db, 10000);
-	if (sqlite3_exec(c->db,
-			 "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
-			 NULL, NULL, NULL) != SQLITE_OK)
+	if (sqlite3_exec(
+	        c->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+	        NULL, NULL, NULL) != SQLITE_OK)
 		goto fail;
 	*out = &c->base;
 	return DB_OK;
 fail:
-	snprintf(err, errlen,
-		 "cannot open SQLite database %s: %s (does its directory exist, and is it writable?)",
-		 path, c->db ? sqlite3_errmsg(c->db) : "out of memory");
+	snprintf(
+	    err, errlen,
+	    "cannot open SQLite database %s: %s (does its directory exist, and is it writable?)",
+	    path, c->db ? sqlite3_errmsg(c->db) : "out of memory");
 fail_quiet:
 	sqlite3_close(c->db);
 	free(c);
@@ -142,7 +144,8 @@ static int sqlite_bind_text(struct db_stmt *base, int idx, const char *v)
 {
 	struct sqlite_stmt *s = (struct sqlite_stmt *)base;
 	int i = param_index(s, idx);
-	return i < 0 ? DB_ERR : bind_result(s, sqlite3_bind_text(s->st, i, v, -1, SQLITE_TRANSIENT));
+	return i < 0 ? DB_ERR
+	             : bind_result(s, sqlite3_bind_text(s->st, i, v, -1, SQLITE_TRANSIENT));
 }
 
 static int sqlite_bind_null(struct db_stmt *base, int idx)
@@ -202,19 +205,19 @@ static const char *sqlite_errmsg(struct db_conn *base)
 }
 
 const struct db_backend db_sqlite_backend = {
-	.kind = DB_SQLITE,
-	.connect = sqlite_connect,
-	.disconnect = sqlite_disconnect,
-	.alive = sqlite_alive,
-	.prepare = sqlite_prepare,
-	.bind_int = sqlite_bind_int,
-	.bind_text = sqlite_bind_text,
-	.bind_null = sqlite_bind_null,
-	.step = sqlite_step,
-	.col_int = sqlite_col_int,
-	.col_text = sqlite_col_text,
-	.col_is_null = sqlite_col_is_null,
-	.reset = sqlite_reset,
-	.exec = sqlite_exec,
-	.errmsg = sqlite_errmsg,
+    .kind = DB_SQLITE,
+    .connect = sqlite_connect,
+    .disconnect = sqlite_disconnect,
+    .alive = sqlite_alive,
+    .prepare = sqlite_prepare,
+    .bind_int = sqlite_bind_int,
+    .bind_text = sqlite_bind_text,
+    .bind_null = sqlite_bind_null,
+    .step = sqlite_step,
+    .col_int = sqlite_col_int,
+    .col_text = sqlite_col_text,
+    .col_is_null = sqlite_col_is_null,
+    .reset = sqlite_reset,
+    .exec = sqlite_exec,
+    .errmsg = sqlite_errmsg,
 };

@@ -17,8 +17,8 @@
 struct MHD_Connection;
 
 struct http_request {
-	const char *method; /* "GET", "POST", … ("HEAD" is routed as "GET") */
-	const char *path;   /* the URL path, without the query string */
+	const char *method;                     /* "GET", "POST", … ("HEAD" is routed as "GET") */
+	const char *path;                       /* the URL path, without the query string */
 	const char *params[LIMIT_ROUTE_PARAMS]; /* {params} of the matched route, in order */
 	struct buf body;                        /* the request body, NUL-terminated */
 	char id[17];                            /* request id, also in the access log */
@@ -30,11 +30,12 @@ struct http_request {
 
 struct http_response {
 	unsigned status;
-	const char *content_type;             /* default "text/html; charset=utf-8" */
-	struct buf body;                      /* what to send; capped at LIMIT_PAGE_BYTES */
-	const unsigned char *static_body;     /* instead of body: bytes that outlive the response */
+	const char *content_type;         /* default "text/html; charset=utf-8" */
+	struct buf body;                  /* what to send; capped at LIMIT_PAGE_BYTES */
+	const unsigned char *static_body; /* instead of body: bytes that outlive the response */
 	size_t static_size;
-	const char *headers[HTTP_MAX_EXTRA_HEADERS][2]; /* name, value; values must outlive the response */
+	const char
+	    *headers[HTTP_MAX_EXTRA_HEADERS][2]; /* name, value; values must outlive the response */
 	int n_headers;
 	char header_store[256]; /* room for one formatted header value (http_response_header_fmt) */
 };
@@ -53,7 +54,8 @@ struct http_route {
 const char *http_header(const struct http_request *req, const char *name);
 /** Value of a query-string argument, or NULL. */
 const char *http_query(const struct http_request *req, const char *name);
-/** Adds a response header (both strings must outlive the response). Ignored past HTTP_MAX_EXTRA_HEADERS. */
+/** Adds a response header (both strings must outlive the response). Ignored past
+ * HTTP_MAX_EXTRA_HEADERS. */
 void http_response_header(struct http_response *res, const char *name, const char *value);
 
 #endif

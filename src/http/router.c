@@ -34,8 +34,8 @@ static int match(const char *pattern, const char *path, const char *params[], ch
 }
 
 enum router_result router_match(const struct http_route *routes, int n_routes, const char *method,
-				const char *path, int *index, const char *params[LIMIT_ROUTE_PARAMS],
-				char *scratch)
+                                const char *path, int *index,
+                                const char *params[LIMIT_ROUTE_PARAMS], char *scratch)
 {
 	const char *m = strcmp(method, "HEAD") ? method : "GET";
 	enum router_result result = ROUTER_NOT_FOUND;

@@ -18,7 +18,7 @@ enum router_result {
  * HEAD matches GET routes.
  */
 enum router_result router_match(const struct http_route *routes, int n_routes, const char *method,
-				const char *path, int *index, const char *params[LIMIT_ROUTE_PARAMS],
-				char *scratch);
+                                const char *path, int *index,
+                                const char *params[LIMIT_ROUTE_PARAMS], char *scratch);
 
 #endif

@@ -29,11 +29,11 @@
 
 /* Status codes counted separately in /metrics; others are counted as "other". */
 static const unsigned counted_status[] = {200, 201, 204, 301, 302, 303, 304, 400, 401, 403, 404,
-					  405, 409, 413, 414, 415, 422, 429, 431, 500, 503};
+                                          405, 409, 413, 414, 415, 422, 429, 431, 500, 503};
 #define N_STATUS (sizeof counted_status / sizeof counted_status[0] + 1)
 /* Latency histogram bucket upper bounds, in seconds. */
 static const double latency_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-					0.05,   0.1,   0.25,   0.5,   1,    2.5};
+                                        0.05,   0.1,   0.25,   0.5,   1,    2.5};
 #define N_BUCKETS (sizeof latency_bounds / sizeof latency_bounds[0] + 1)
 
 struct route_stats {
@@ -58,8 +58,8 @@ struct request_ctx {
 	struct http_request req;
 	struct http_response res;
 	struct timespec start;
-	unsigned error;  /* a limit was passed: answer with this status */
-	size_t drained;  /* body bytes read and thrown away after a 413 */
+	unsigned error; /* a limit was passed: answer with this status */
+	size_t drained; /* body bytes read and thrown away after a 413 */
 	int route;      /* index into routes, or n_routes when unmatched */
 	size_t sent;
 };
@@ -91,7 +91,7 @@ void http_response_header(struct http_response *res, const char *name, const cha
 }
 
 static enum MHD_Result add_header_size(void *cls, enum MHD_ValueKind kind, const char *key,
-				       const char *value)
+                                       const char *value)
 {
 	(void)kind;
 	*(size_t *)cls += strlen(key) + (value ? strlen(value) : 0) + 4;
@@ -112,8 +112,8 @@ static void make_request_id(struct http_server *s, char out[17])
 static void add_security_headers(struct MHD_Response *r)
 {
 	MHD_add_response_header(r, "Content-Security-Policy",
-				"default-src 'self'; img-src 'self' data:; object-src 'none'; "
-				"base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
+	                        "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+	                        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(r, "Referrer-Policy", "same-origin");
 	MHD_add_response_header(r, "X-Frame-Options", "DENY");
@@ -126,17 +126,17 @@ static enum MHD_Result send_response(struct request_ctx *ctx, struct MHD_Connect
 	struct MHD_Response *r;
 	if (res->static_body) {
 		r = MHD_create_response_from_buffer(res->static_size, (void *)res->static_body,
-						    MHD_RESPMEM_PERSISTENT);
+		                                    MHD_RESPMEM_PERSISTENT);
 		ctx->sent = res->static_size;
 	} else {
 		ctx->sent = res->body.len;
 		r = MHD_create_response_from_buffer(res->body.len, res->body.data,
-						    MHD_RESPMEM_MUST_COPY);
+		                                    MHD_RESPMEM_MUST_COPY);
 	}
 	if (!r)
 		return MHD_NO;
 	MHD_add_response_header(r, "Content-Type",
-				res->content_type ? res->content_type : "text/html; charset=utf-8");
+	                        res->content_type ? res->content_type : "text/html; charset=utf-8");
 	add_security_headers(r);
 	MHD_add_response_header(r, "X-Request-Id", ctx->req.id);
 	for (int i = 0; i < res->n_headers; i++)
@@ -171,7 +171,8 @@ static void allowed_methods(struct http_server *s, struct request_ctx *ctx)
 	for (int i = 0; i < s->opt.n_routes; i++) {
 		int idx;
 		const struct http_route *r = &s->opt.routes[i];
-		if (router_match(r, 1, r->method, ctx->req.path, &idx, params, scratch) != ROUTER_FOUND)
+		if (router_match(r, 1, r->method, ctx->req.path, &idx, params, scratch) !=
+		    ROUTER_FOUND)
 			continue;
 		if (strstr(out, r->method))
 			continue;
@@ -195,14 +196,14 @@ static void dispatch(struct http_server *s, struct request_ctx *ctx)
 	char *scratch = xmalloc(strlen(req->path) + 1);
 	int idx;
 	switch (router_match(s->opt.routes, s->opt.n_routes, req->method, req->path, &idx,
-			     req->params, scratch)) {
+	                     req->params, scratch)) {
 	case ROUTER_FOUND:
 		ctx->route = idx;
 		ctx->res.status = 200;
 		s->opt.routes[idx].handler(req, &ctx->res);
 		if (ctx->res.body.overflow) {
 			log_error("request %s: response for %s passed LIMIT_PAGE_BYTES", req->id,
-				  req->path);
+			          req->path);
 			error_response(s, ctx, 500);
 		} else if (ctx->res.status >= 400 && !ctx->res.body.len && !ctx->res.static_body) {
 			/* A handler that only sets an error status gets the standard page. */
@@ -221,8 +222,8 @@ static void dispatch(struct http_server *s, struct request_ctx *ctx)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-				  const char *method, const char *version, const char *upload_data,
-				  size_t *upload_data_size, void **req_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
 {
 	(void)version;
 	struct http_server *s = cls;
@@ -243,7 +244,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		size_t header_bytes = 0;
 		MHD_get_connection_values(conn, MHD_HEADER_KIND, add_header_size, &header_bytes);
 		const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-								 MHD_HTTP_HEADER_CONTENT_LENGTH);
+		                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (strlen(url) > LIMIT_URL_BYTES)
 			ctx->error = 414;
 		else if (header_bytes > LIMIT_HEADER_BYTES)
@@ -254,7 +255,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		/* A client waiting for "100 Continue" is refused before it sends the body:
 		 * the one case where answering on the first call is right. */
 		const char *expect =
-			MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+		    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
 		if (ctx->error == 413 && expect && !strcasecmp(expect, "100-continue")) {
 			dispatch(s, ctx);
 			return send_response(ctx, conn);
@@ -278,7 +279,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
-			 enum MHD_RequestTerminationCode toe)
+                         enum MHD_RequestTerminationCode toe)
 {
 	(void)conn;
 	struct http_server *s = cls;
@@ -302,8 +303,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	atomic_fetch_add(&s->latency_micros, micros);
 	if (!s->opt.quiet)
 		log_info("access id=%s method=%s path=\"%.200s\" status=%u bytes=%zu ms=%.2f%s",
-			 ctx->req.id, ctx->req.method, ctx->req.path, status, ctx->sent,
-			 secs * 1000, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
+		         ctx->req.id, ctx->req.method, ctx->req.path, status, ctx->sent,
+		         secs * 1000, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
 	buf_free(&ctx->req.body);
 	buf_free(&ctx->res.body);
 	free(ctx);
@@ -321,7 +322,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 struct http_server *http_server_start(const struct http_server_options *opt, char *err,
-				      size_t errlen)
+                                      size_t errlen)
 {
 	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *ai = NULL;
 	char port[8];
@@ -329,7 +330,7 @@ struct http_server *http_server_start(const struct http_server_options *opt, cha
 	int gai = getaddrinfo(opt->host, port, &hints, &ai);
 	if (gai) {
 		snprintf(err, errlen, "cannot listen on %s:%u: %s", opt->host, opt->port,
-			 gai_strerror(gai));
+		         gai_strerror(gai));
 		return NULL;
 	}
 	struct http_server *s = xcalloc(1, sizeof *s);
@@ -341,25 +342,25 @@ struct http_server *http_server_start(const struct http_server_options *opt, cha
 	if (threads < 1)
 		threads = 1;
 	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
-			 MHD_USE_TURBO | (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+	                 MHD_USE_TURBO | (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);
 	s->daemon = MHD_start_daemon(
-		flags, (uint16_t)opt->port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
-		mhd_log, NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned)LIMIT_CONNECTION_TIMEOUT, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-		(size_t)LIMIT_CONNECTION_MEMORY, MHD_OPTION_CONNECTION_LIMIT,
-		(unsigned)LIMIT_CONNECTIONS, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-		MHD_OPTION_LISTENING_ADDRESS_REUSE,
-		(unsigned)1, MHD_OPTION_END);
+	    flags, (uint16_t)opt->port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
+	    mhd_log, NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE, threads,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)LIMIT_CONNECTION_TIMEOUT,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)LIMIT_CONNECTION_MEMORY,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)LIMIT_CONNECTIONS, MHD_OPTION_NOTIFY_COMPLETED,
+	    on_completed, s, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
 	freeaddrinfo(ai);
 	if (!s->daemon) {
 		snprintf(err, errlen,
-			 "cannot listen on %s:%u (is the address in use, or not on this machine?)",
-			 opt->host, opt->port);
+		         "cannot listen on %s:%u (is the address in use, or not on this machine?)",
+		         opt->host, opt->port);
 		free(s->routes);
 		free(s);
 		return NULL;
 	}
-	const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	const union MHD_DaemonInfo *info =
+	    MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = info ? info->port : opt->port;
 	return s;
 }
@@ -382,7 +383,7 @@ void http_server_stop(struct http_server *s)
 	}
 	if (atomic_load(&s->in_flight) > 0)
 		log_error("shutdown: %d requests still running after %d s; stopping anyway",
-			  atomic_load(&s->in_flight), LIMIT_SHUTDOWN_SECONDS);
+		          atomic_load(&s->in_flight), LIMIT_SHUTDOWN_SECONDS);
 	MHD_stop_daemon(s->daemon);
 	free(s->routes);
 	free(s);
@@ -391,7 +392,7 @@ void http_server_stop(struct http_server *s)
 void http_server_metrics(struct http_server *s, struct buf *out)
 {
 	buf_puts(out, "# HELP shoal_http_requests_total HTTP requests answered, by route and "
-		      "status.\n# TYPE shoal_http_requests_total counter\n");
+	              "status.\n# TYPE shoal_http_requests_total counter\n");
 	for (int r = 0; r <= s->opt.n_routes; r++) {
 		const char *method = r < s->opt.n_routes ? s->opt.routes[r].method : "";
 		const char *route = r < s->opt.n_routes ? s->opt.routes[r].pattern : "unmatched";
@@ -401,34 +402,36 @@ void http_server_metrics(struct http_server *s, struct buf *out)
 				continue;
 			if (i + 1 < N_STATUS)
 				buf_printf(out,
-					   "shoal_http_requests_total{method=\"%s\",route=\"%s\","
-					   "status=\"%u\"} %lu\n",
-					   method, route, counted_status[i], n);
+				           "shoal_http_requests_total{method=\"%s\",route=\"%s\","
+				           "status=\"%u\"} %lu\n",
+				           method, route, counted_status[i], n);
 			else
 				buf_printf(out,
-					   "shoal_http_requests_total{method=\"%s\",route=\"%s\","
-					   "status=\"other\"} %lu\n",
-					   method, route, n);
+				           "shoal_http_requests_total{method=\"%s\",route=\"%s\","
+				           "status=\"other\"} %lu\n",
+				           method, route, n);
 		}
 	}
 	buf_puts(out, "# HELP shoal_http_request_duration_seconds Time to answer a request.\n"
-		      "# TYPE shoal_http_request_duration_seconds histogram\n");
+	              "# TYPE shoal_http_request_duration_seconds histogram\n");
 	unsigned long cumulative = 0;
 	for (size_t b = 0; b < N_BUCKETS; b++) {
 		cumulative += atomic_load(&s->latency[b]);
 		if (b + 1 < N_BUCKETS)
-			buf_printf(out, "shoal_http_request_duration_seconds_bucket{le=\"%g\"} %lu\n",
-				   latency_bounds[b], cumulative);
+			buf_printf(out,
+			           "shoal_http_request_duration_seconds_bucket{le=\"%g\"} %lu\n",
+			           latency_bounds[b], cumulative);
 		else
 			buf_printf(out,
-				   "shoal_http_request_duration_seconds_bucket{le=\"+Inf\"} %lu\n",
-				   cumulative);
+			           "shoal_http_request_duration_seconds_bucket{le=\"+Inf\"} %lu\n",
+			           cumulative);
 	}
 	buf_printf(out, "shoal_http_request_duration_seconds_sum %.6f\n",
-		   (double)atomic_load(&s->latency_micros) / 1e6);
+	           (double)atomic_load(&s->latency_micros) / 1e6);
 	buf_printf(out, "shoal_http_request_duration_seconds_count %lu\n",
-		   atomic_load(&s->latency_count));
-	buf_printf(out, "# HELP shoal_http_requests_in_flight Requests being answered now.\n"
-			"# TYPE shoal_http_requests_in_flight gauge\nshoal_http_requests_in_flight %d\n",
-		   atomic_load(&s->in_flight));
+	           atomic_load(&s->latency_count));
+	buf_printf(out,
+	           "# HELP shoal_http_requests_in_flight Requests being answered now.\n"
+	           "# TYPE shoal_http_requests_in_flight gauge\nshoal_http_requests_in_flight %d\n",
+	           atomic_load(&s->in_flight));
 }

@@ -15,19 +15,20 @@
 struct http_server;
 
 struct http_server_options {
-	const char *host;   /* numeric address or name to listen on */
-	unsigned port;      /* 0 picks a free port; see http_server_port */
-	unsigned threads;   /* worker threads (the pool); 0 = one per core */
+	const char *host; /* numeric address or name to listen on */
+	unsigned port;    /* 0 picks a free port; see http_server_port */
+	unsigned threads; /* worker threads (the pool); 0 = one per core */
 	const struct http_route *routes;
 	int n_routes;
-	void *app;                                  /* handed to handlers as req->app */
-	void (*error_page)(struct http_request *req, struct http_response *res); /* renders res->status */
-	int quiet;                                  /* no access log */
+	void *app; /* handed to handlers as req->app */
+	void (*error_page)(struct http_request *req,
+	                   struct http_response *res); /* renders res->status */
+	int quiet;                                     /* no access log */
 };
 
 /** Starts serving. On failure writes one line to err and returns NULL. */
 struct http_server *http_server_start(const struct http_server_options *opt, char *err,
-				      size_t errlen);
+                                      size_t errlen);
 /** The port actually bound. */
 unsigned http_server_port(const struct http_server *s);
 /**

@@ -55,12 +55,12 @@ static const char *content_type(const char *name)
 	static const struct {
 		const char *ext, *type;
 	} types[] = {
-		{".css", "text/css; charset=utf-8"},
-		{".js", "text/javascript; charset=utf-8"},
-		{".svg", "image/svg+xml"},
-		{".png", "image/png"},
-		{".ico", "image/x-icon"},
-		{".json", "application/json"},
+	    {".css", "text/css; charset=utf-8"},
+	    {".js", "text/javascript; charset=utf-8"},
+	    {".svg", "image/svg+xml"},
+	    {".png", "image/png"},
+	    {".ico", "image/x-icon"},
+	    {".json", "application/json"},
 	};
 	const char *dot = strrchr(name, '.');
 	for (size_t i = 0; dot && i < sizeof types / sizeof types[0]; i++)

@@ -59,6 +59,7 @@ test('the home page shows the collective in the NHS page shell', async () => {
   assert.match(html, /fictional/);
   assert.match(html, /Practices<\/td><td[^>]*>24</);
   assert.match(html, /Primary Care Networks<\/td><td[^>]*>5</);
+  assert.match(html, /look after 234,290 registered patients/);
   assert.doesNotMatch(html, /<script/, 'pages work without JavaScript');
 });
 

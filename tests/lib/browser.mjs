@@ -3,9 +3,16 @@
 //
 // Use visit(page, url) instead of page.goto: it loads the page and fails the
 // test on any axe violation (WCAG 2.0/2.1/2.2 A and AA rules).
-import { chromium } from 'playwright-core';
-import { AxeBuilder } from '@axe-core/playwright';
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// The packages live in web/node_modules (web/package.json), not beside the tests.
+const require = createRequire(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'package.json'));
+const { chromium } = require('playwright-core');
+const axe = require('@axe-core/playwright');
+const AxeBuilder = axe.AxeBuilder || axe.default;
 
 const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
 
@@ -36,4 +43,10 @@ export async function visit(page, url, { status = 200 } = {}) {
   assert.equal(res.status(), status, `status of ${url}`);
   await checkAccessibility(page);
   return res;
+}
+
+/** A page in its own browser context (axe needs one; it also keeps cookies apart). */
+export async function newPage(browser, options = {}) {
+  const context = await browser.newContext(options);
+  return context.newPage();
 }

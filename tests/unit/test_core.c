@@ -14,6 +14,7 @@
 
 #include "core/buf.h"
 #include "core/config.h"
+#include "core/format.h"
 
 static void test_buf_cap(void **state)
 {
@@ -65,7 +66,7 @@ static void test_config_precedence(void **state)
 	assert_string_equal(c.db, "sqlite:var/shoal.db");
 	assert_string_equal(c.listen, "127.0.0.1:8080");
 	char *path = write_temp("[server]\nlisten = 0.0.0.0:9000\nthreads = 3\n[database]\n"
-				"url = sqlite:/tmp/x.db\n");
+	                        "url = sqlite:/tmp/x.db\n");
 	assert_int_equal(config_load_file(&c, path, err, sizeof err), 0);
 	assert_string_equal(c.listen, "0.0.0.0:9000");
 	assert_int_equal(c.threads, 3);
@@ -74,7 +75,7 @@ static void test_config_precedence(void **state)
 	unsetenv("SHOAL_LISTEN");
 	assert_string_equal(c.listen, "127.0.0.1:9001");
 	assert_int_equal(config_set(&c, "listen", "127.0.0.1:9002", "--listen", err, sizeof err),
-			 0);
+	                 0);
 	assert_string_equal(c.listen, "127.0.0.1:9002");
 	assert_string_equal(c.db, "sqlite:/tmp/x.db");
 	unlink(path);
@@ -110,13 +111,26 @@ static void test_config_errors_name_the_setting(void **state)
 	assert_non_null(strstr(err, "cannot read config file"));
 }
 
+static void test_format_thousands(void **state)
+{
+	(void)state;
+	char out[32];
+	assert_string_equal(format_thousands(out, 0), "0");
+	assert_string_equal(format_thousands(out, 999), "999");
+	assert_string_equal(format_thousands(out, 1000), "1,000");
+	assert_string_equal(format_thousands(out, 234290), "234,290");
+	assert_string_equal(format_thousands(out, -1234567), "-1,234,567");
+	assert_string_equal(format_thousands(out, INT64_MIN), "-9,223,372,036,854,775,808");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_buf_cap),
-		cmocka_unit_test(test_buf_large_printf),
-		cmocka_unit_test(test_config_precedence),
-		cmocka_unit_test(test_config_errors_name_the_setting),
+	    cmocka_unit_test(test_buf_cap),
+	    cmocka_unit_test(test_format_thousands),
+	    cmocka_unit_test(test_buf_large_printf),
+	    cmocka_unit_test(test_config_precedence),
+	    cmocka_unit_test(test_config_errors_name_the_setting),
 	};
 	return cmocka_run_group_tests_name("core", tests, NULL, NULL);
 }

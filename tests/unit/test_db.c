@@ -68,8 +68,9 @@ static void test_migrations_current_and_repeatable(void **state)
 static int64_t insert_org(struct db_conn *c, const char *code, const char *name, int *rc)
 {
 	struct db_stmt *st = db_prepare(
-		c, "INSERT INTO organisations (ods_code, name, kind, list_size, created_at, updated_at) "
-		   "VALUES ($1, $2, 'practice', $3, 0, 0) RETURNING id");
+	    c,
+	    "INSERT INTO organisations (ods_code, name, kind, list_size, created_at, updated_at) "
+	    "VALUES ($1, $2, 'practice', $3, 0, 0) RETURNING id");
 	assert_non_null(st);
 	db_bind_text(st, 1, code);
 	db_bind_text(st, 2, name);
@@ -96,7 +97,7 @@ static void test_insert_select_constraint(void **state)
 	assert_non_null(db_errmsg(c));
 
 	struct db_stmt *st =
-		db_prepare(c, "SELECT name, list_size, parent_id FROM organisations WHERE id = $1");
+	    db_prepare(c, "SELECT name, list_size, parent_id FROM organisations WHERE id = $1");
 	db_bind_int(st, 1, id);
 	assert_int_equal(db_step(st), DB_ROW);
 	assert_string_equal(db_col_text(st, 0), "Test Surgery ' \"quoted\"");
@@ -109,7 +110,7 @@ static void test_insert_select_constraint(void **state)
 	/* The same text returns the cached statement, reusable many times. */
 	for (int i = 0; i < 500; i++) {
 		struct db_stmt *again = db_prepare(
-			c, "SELECT name, list_size, parent_id FROM organisations WHERE id = $1");
+		    c, "SELECT name, list_size, parent_id FROM organisations WHERE id = $1");
 		assert_ptr_equal(again, st);
 		db_bind_int(again, 1, id);
 		assert_int_equal(db_step(again), DB_ROW);
@@ -131,7 +132,8 @@ static void test_transaction_rolls_back(void **state)
 	insert_org(c, "T00002", "Rolled back", &rc);
 	assert_int_equal(rc, DB_DONE);
 	db_rollback(c);
-	struct db_stmt *st = db_prepare(c, "SELECT count(*) FROM organisations WHERE ods_code = $1");
+	struct db_stmt *st =
+	    db_prepare(c, "SELECT count(*) FROM organisations WHERE ods_code = $1");
 	db_bind_text(st, 1, "T00002");
 	assert_int_equal(db_step(st), DB_ROW);
 	assert_int_equal(db_col_int(st, 0), 0);
@@ -150,7 +152,7 @@ static void test_transaction_rolls_back(void **state)
 }
 
 #define WRITERS 6
-#define WRITES 40
+#define WRITES  40
 
 static void *writer(void *arg)
 {
@@ -195,7 +197,8 @@ static void test_newer_database_refused(void **state)
 	(void)state;
 	struct db_conn *c = db_acquire(db);
 	struct db_stmt *st = db_prepare(
-		c, "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, 'future', 0)");
+	    c,
+	    "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, 'future', 0)");
 	db_bind_int(st, 1, migrate_latest() + 1);
 	assert_int_equal(db_step(st), DB_DONE);
 	db_reset(st);
@@ -218,12 +221,12 @@ static void test_open_errors_are_one_line(void **state)
 	struct db *bad;
 	char err[512];
 	assert_int_equal(db_open("sqlite:/nonexistent-dir/x.db", 1, &bad, err, sizeof err),
-			 DB_ERR_CONN);
+	                 DB_ERR_CONN);
 	assert_non_null(strstr(err, "/nonexistent-dir/x.db"));
 	assert_null(strchr(err, '\n'));
-	assert_int_equal(db_open("postgresql:///nodb?host=/nonexistent-socket-dir", 1, &bad, err,
-				 sizeof err),
-			 DB_ERR_CONN);
+	assert_int_equal(
+	    db_open("postgresql:///nodb?host=/nonexistent-socket-dir", 1, &bad, err, sizeof err),
+	    DB_ERR_CONN);
 	assert_non_null(strstr(err, "PostgreSQL"));
 	assert_null(strchr(err, '\n'));
 	assert_int_not_equal(db_open("mysql://x", 1, &bad, err, sizeof err), 0);
@@ -233,12 +236,12 @@ static void test_open_errors_are_one_line(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_migrations_current_and_repeatable),
-		cmocka_unit_test(test_insert_select_constraint),
-		cmocka_unit_test(test_transaction_rolls_back),
-		cmocka_unit_test(test_pool_concurrent_writers),
-		cmocka_unit_test(test_newer_database_refused),
-		cmocka_unit_test(test_open_errors_are_one_line),
+	    cmocka_unit_test(test_migrations_current_and_repeatable),
+	    cmocka_unit_test(test_insert_select_constraint),
+	    cmocka_unit_test(test_transaction_rolls_back),
+	    cmocka_unit_test(test_pool_concurrent_writers),
+	    cmocka_unit_test(test_newer_database_refused),
+	    cmocka_unit_test(test_open_errors_are_one_line),
 	};
 	return cmocka_run_group_tests_name("db", tests, setup, teardown);
 }

@@ -18,10 +18,10 @@ static void handler_a(struct http_request *req, struct http_response *res)
 }
 
 static const struct http_route routes[] = {
-	{"GET", "/", handler_a},
-	{"GET", "/threads/{id}", handler_a},
-	{"POST", "/threads/{id}/posts", handler_a},
-	{"GET", "/spaces/{space}/threads/{thread}", handler_a},
+    {"GET", "/", handler_a},
+    {"GET", "/threads/{id}", handler_a},
+    {"POST", "/threads/{id}/posts", handler_a},
+    {"GET", "/spaces/{space}/threads/{thread}", handler_a},
 };
 #define N (int)(sizeof routes / sizeof routes[0])
 
@@ -73,9 +73,9 @@ static void test_not_found_and_method(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_exact_and_params),
-		cmocka_unit_test(test_head_is_get),
-		cmocka_unit_test(test_not_found_and_method),
+	    cmocka_unit_test(test_exact_and_params),
+	    cmocka_unit_test(test_head_is_get),
+	    cmocka_unit_test(test_not_found_and_method),
 	};
 	return cmocka_run_group_tests_name("router", tests, NULL, NULL);
 }

@@ -12,54 +12,54 @@
 
 struct demo_org {
 	const char *ods_code, *name, *kind, *parent; /* parent: ods_code or NULL */
-	long long list_size;                          /* practices only; 0 = none */
+	long long list_size;                         /* practices only; 0 = none */
 };
 
 /* Parents come before children so that each parent row already exists. */
 static const struct demo_org orgs[] = {
-	{"QZZ", "NHS Wyvern Vale Integrated Care Board", "icb", NULL, 0},
-	{"RZZ", "Wyvern Vale Hospitals NHS Foundation Trust", "trust", NULL, 0},
-	{"RZY", "Wyvern Community Health NHS Trust", "trust", NULL, 0},
-	{"LAZ01", "Wyvern Vale Council (adult social care)", "council", NULL, 0},
-	{"PHZ01", "Wyvern Vale Public Health", "public-health", NULL, 0},
-	{"FEDZ1", "Wyvern GP Federation", "federation", NULL, 0},
-	{"LMCZ1", "Wyvern Local Medical Committee", "lmc", NULL, 0},
-	{"LOCZ1", "North Wyvern locality", "locality", NULL, 0},
-	{"LOCZ2", "South Wyvern locality", "locality", NULL, 0},
-	{"U90001", "Riverside PCN", "pcn", "LOCZ1", 0},
-	{"U90002", "Castlegate PCN", "pcn", "LOCZ1", 0},
-	{"U90003", "Moorland PCN", "pcn", "LOCZ1", 0},
-	{"U90004", "Harbour PCN", "pcn", "LOCZ2", 0},
-	{"U90005", "Three Valleys PCN", "pcn", "LOCZ2", 0},
-	{"Z80001", "Riverside Medical Centre", "practice", "U90001", 14210},
-	{"Z80002", "Bridge Street Surgery", "practice", "U90001", 8930},
-	{"Z80003", "Millbrook Health Centre", "practice", "U90001", 11420},
-	{"Z80004", "Weir Lane Practice", "practice", "U90001", 6150},
-	{"Z80005", "Castlegate Surgery", "practice", "U90002", 17880},
-	{"Z80006", "Old Market Medical Practice", "practice", "U90002", 9640},
-	{"Z80007", "Abbey View Surgery", "practice", "U90002", 7310},
-	{"Z80008", "Kingsway Family Practice", "practice", "U90002", 12760},
-	{"Z80009", "Tor Moor Surgery", "practice", "U90003", 4820},
-	{"Z80010", "Heatherdale Medical Group", "practice", "U90003", 10390},
-	{"Z80011", "Fellside Practice", "practice", "U90003", 3460},
-	{"Z80012", "Highcross Surgery", "practice", "U90003", 8120},
-	{"Z80013", "Moorgate Health Centre", "practice", "U90003", 15230},
-	{"Z80014", "Harbour Medical Practice", "practice", "U90004", 16540},
-	{"Z80015", "Quayside Surgery", "practice", "U90004", 9870},
-	{"Z80016", "Lighthouse Road Surgery", "practice", "U90004", 7640},
-	{"Z80017", "Anchor Health Centre", "practice", "U90004", 11980},
-	{"Z80018", "Seafield Practice", "practice", "U90004", 5290},
-	{"Z80019", "Three Valleys Medical Centre", "practice", "U90005", 13450},
-	{"Z80020", "Elmbridge Surgery", "practice", "U90005", 6720},
-	{"Z80021", "Holloway Green Practice", "practice", "U90005", 9010},
-	{"Z80022", "Cwm Road Surgery", "practice", "U90005", 4370},
-	{"Z80023", "Ashdown Medical Practice", "practice", "U90005", 10860},
-	{"Z80024", "St Aidan's Surgery", "practice", "U90005", 8240},
+    {"QZZ", "NHS Wyvern Vale Integrated Care Board", "icb", NULL, 0},
+    {"RZZ", "Wyvern Vale Hospitals NHS Foundation Trust", "trust", NULL, 0},
+    {"RZY", "Wyvern Community Health NHS Trust", "trust", NULL, 0},
+    {"LAZ01", "Wyvern Vale Council (adult social care)", "council", NULL, 0},
+    {"PHZ01", "Wyvern Vale Public Health", "public-health", NULL, 0},
+    {"FEDZ1", "Wyvern GP Federation", "federation", NULL, 0},
+    {"LMCZ1", "Wyvern Local Medical Committee", "lmc", NULL, 0},
+    {"LOCZ1", "North Wyvern locality", "locality", NULL, 0},
+    {"LOCZ2", "South Wyvern locality", "locality", NULL, 0},
+    {"U90001", "Riverside PCN", "pcn", "LOCZ1", 0},
+    {"U90002", "Castlegate PCN", "pcn", "LOCZ1", 0},
+    {"U90003", "Moorland PCN", "pcn", "LOCZ1", 0},
+    {"U90004", "Harbour PCN", "pcn", "LOCZ2", 0},
+    {"U90005", "Three Valleys PCN", "pcn", "LOCZ2", 0},
+    {"Z80001", "Riverside Medical Centre", "practice", "U90001", 14210},
+    {"Z80002", "Bridge Street Surgery", "practice", "U90001", 8930},
+    {"Z80003", "Millbrook Health Centre", "practice", "U90001", 11420},
+    {"Z80004", "Weir Lane Practice", "practice", "U90001", 6150},
+    {"Z80005", "Castlegate Surgery", "practice", "U90002", 17880},
+    {"Z80006", "Old Market Medical Practice", "practice", "U90002", 9640},
+    {"Z80007", "Abbey View Surgery", "practice", "U90002", 7310},
+    {"Z80008", "Kingsway Family Practice", "practice", "U90002", 12760},
+    {"Z80009", "Tor Moor Surgery", "practice", "U90003", 4820},
+    {"Z80010", "Heatherdale Medical Group", "practice", "U90003", 10390},
+    {"Z80011", "Fellside Practice", "practice", "U90003", 3460},
+    {"Z80012", "Highcross Surgery", "practice", "U90003", 8120},
+    {"Z80013", "Moorgate Health Centre", "practice", "U90003", 15230},
+    {"Z80014", "Harbour Medical Practice", "practice", "U90004", 16540},
+    {"Z80015", "Quayside Surgery", "practice", "U90004", 9870},
+    {"Z80016", "Lighthouse Road Surgery", "practice", "U90004", 7640},
+    {"Z80017", "Anchor Health Centre", "practice", "U90004", 11980},
+    {"Z80018", "Seafield Practice", "practice", "U90004", 5290},
+    {"Z80019", "Three Valleys Medical Centre", "practice", "U90005", 13450},
+    {"Z80020", "Elmbridge Surgery", "practice", "U90005", 6720},
+    {"Z80021", "Holloway Green Practice", "practice", "U90005", 9010},
+    {"Z80022", "Cwm Road Surgery", "practice", "U90005", 4370},
+    {"Z80023", "Ashdown Medical Practice", "practice", "U90005", 10860},
+    {"Z80024", "St Aidan's Surgery", "practice", "U90005", 8240},
 };
 
 static const char *const settings[][2] = {
-	{"collective_name", "Wyvern Vale GP Collective (fictional)"},
-	{"demo", "1"},
+    {"collective_name", "Wyvern Vale GP Collective (fictional)"},
+    {"demo", "1"},
 };
 
 int demo_load(struct db *db, int *n_organisations, char *err, size_t errlen)
@@ -73,9 +73,9 @@ int demo_load(struct db *db, int *n_organisations, char *err, size_t errlen)
 	int64_t now = (int64_t)time(NULL);
 	int rc = db_begin(c);
 	for (size_t i = 0; rc == DB_OK && i < sizeof settings / sizeof settings[0]; i++) {
-		struct db_stmt *st = db_prepare(
-			c, "INSERT INTO settings (key, value) VALUES ($1, $2) "
-			   "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+		struct db_stmt *st =
+		    db_prepare(c, "INSERT INTO settings (key, value) VALUES ($1, $2) "
+		                  "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
 		if (!st) {
 			rc = DB_ERR;
 			break;
@@ -88,13 +88,14 @@ int demo_load(struct db *db, int *n_organisations, char *err, size_t errlen)
 	for (size_t i = 0; rc == DB_OK && i < sizeof orgs / sizeof orgs[0]; i++) {
 		const struct demo_org *o = &orgs[i];
 		struct db_stmt *st = db_prepare(
-			c, "INSERT INTO organisations (ods_code, name, kind, parent_id, list_size, "
-			   "created_at, updated_at) "
-			   "VALUES ($1, $2, $3, (SELECT id FROM organisations WHERE ods_code = $4), $5, "
-			   "$6, $6) "
-			   "ON CONFLICT (ods_code) DO UPDATE SET name = excluded.name, kind = "
-			   "excluded.kind, parent_id = excluded.parent_id, list_size = "
-			   "excluded.list_size, updated_at = excluded.updated_at");
+		    c,
+		    "INSERT INTO organisations (ods_code, name, kind, parent_id, list_size, "
+		    "created_at, updated_at) "
+		    "VALUES ($1, $2, $3, (SELECT id FROM organisations WHERE ods_code = $4), $5, "
+		    "$6, $6) "
+		    "ON CONFLICT (ods_code) DO UPDATE SET name = excluded.name, kind = "
+		    "excluded.kind, parent_id = excluded.parent_id, list_size = "
+		    "excluded.list_size, updated_at = excluded.updated_at");
 		if (!st) {
 			rc = DB_ERR;
 			break;

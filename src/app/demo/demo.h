@@ -14,6 +14,6 @@
  * Returns 0 or < 0 with err set; *n_organisations counts what it wrote.
  */
 int demo_load(struct db *db, int *n_organisations, char *err, size_t errlen)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 #endif

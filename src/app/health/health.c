@@ -19,8 +19,8 @@ void health_check(struct http_request *req, struct http_response *res)
 	res->content_type = "application/json";
 	http_response_header(res, "Cache-Control", "no-store");
 	buf_printf(&res->body, "{\"status\":\"%s\",\"database\":\"%s\",\"version\":\"%s\"}\n",
-		   ok ? "ok" : "unavailable",
-		   db_kind(app->db) == DB_SQLITE ? "sqlite" : "postgresql", SHOAL_VERSION);
+	           ok ? "ok" : "unavailable",
+	           db_kind(app->db) == DB_SQLITE ? "sqlite" : "postgresql", SHOAL_VERSION);
 }
 
 void health_metrics(struct http_request *req, struct http_response *res)
@@ -31,14 +31,15 @@ void health_metrics(struct http_request *req, struct http_response *res)
 	http_server_metrics(app->server, &res->body);
 	struct db_pool_stats p;
 	db_pool_stats(app->db, &p);
-	buf_printf(&res->body,
-		   "# HELP shoal_db_pool_connections Database connections the pool may hold.\n"
-		   "# TYPE shoal_db_pool_connections gauge\nshoal_db_pool_connections %u\n"
-		   "# HELP shoal_db_pool_in_use Database connections borrowed now.\n"
-		   "# TYPE shoal_db_pool_in_use gauge\nshoal_db_pool_in_use %u\n"
-		   "# HELP shoal_db_pool_acquired_total Borrows of a database connection.\n"
-		   "# TYPE shoal_db_pool_acquired_total counter\nshoal_db_pool_acquired_total %llu\n"
-		   "# HELP shoal_db_pool_waited_total Borrows that waited for a free connection.\n"
-		   "# TYPE shoal_db_pool_waited_total counter\nshoal_db_pool_waited_total %llu\n",
-		   p.size, p.in_use, (unsigned long long)p.acquired, (unsigned long long)p.waited);
+	buf_printf(
+	    &res->body,
+	    "# HELP shoal_db_pool_connections Database connections the pool may hold.\n"
+	    "# TYPE shoal_db_pool_connections gauge\nshoal_db_pool_connections %u\n"
+	    "# HELP shoal_db_pool_in_use Database connections borrowed now.\n"
+	    "# TYPE shoal_db_pool_in_use gauge\nshoal_db_pool_in_use %u\n"
+	    "# HELP shoal_db_pool_acquired_total Borrows of a database connection.\n"
+	    "# TYPE shoal_db_pool_acquired_total counter\nshoal_db_pool_acquired_total %llu\n"
+	    "# HELP shoal_db_pool_waited_total Borrows that waited for a free connection.\n"
+	    "# TYPE shoal_db_pool_waited_total counter\nshoal_db_pool_waited_total %llu\n",
+	    p.size, p.in_use, (unsigned long long)p.acquired, (unsigned long long)p.waited);
 }

@@ -10,22 +10,23 @@
 
 #include "app/app.h"
 #include "app/page.h"
+#include "core/format.h"
 #include "templates.h"
 
 /* Kinds in the order a reader expects, with their plural labels. */
 static const struct {
 	const char *kind, *label;
 } kinds[] = {
-	{"practice", "Practices"},
-	{"pcn", "Primary Care Networks"},
-	{"locality", "Localities"},
-	{"federation", "Federations"},
-	{"lmc", "Local Medical Committees"},
-	{"icb", "Integrated Care Boards"},
-	{"trust", "NHS trusts"},
-	{"council", "Councils"},
-	{"public-health", "Public health teams"},
-	{"other", "Other partners"},
+    {"practice", "Practices"},
+    {"pcn", "Primary Care Networks"},
+    {"locality", "Localities"},
+    {"federation", "Federations"},
+    {"lmc", "Local Medical Committees"},
+    {"icb", "Integrated Care Boards"},
+    {"trust", "NHS trusts"},
+    {"council", "Councils"},
+    {"public-health", "Public health teams"},
+    {"other", "Other partners"},
 };
 #define N_KINDS (sizeof kinds / sizeof kinds[0])
 
@@ -33,6 +34,7 @@ void home_page(struct http_request *req, struct http_response *res)
 {
 	struct app *app = req->app;
 	struct home_count counts[N_KINDS];
+	char patients[32] = "0";
 	struct home_view v = {.collective = app->collective_name, .counts = counts};
 	struct db_conn *c = db_acquire(app->db);
 	if (!c) {
@@ -40,7 +42,7 @@ void home_page(struct http_request *req, struct http_response *res)
 		return;
 	}
 	struct db_stmt *st = db_prepare(c, "SELECT kind, count(*), coalesce(sum(list_size), 0) "
-					   "FROM organisations GROUP BY kind");
+	                                   "FROM organisations GROUP BY kind");
 	int rc = st ? DB_DONE : DB_ERR;
 	long long by_kind[N_KINDS] = {0};
 	while (st && (rc = db_step(st)) == DB_ROW) {
@@ -50,7 +52,7 @@ void home_page(struct http_request *req, struct http_response *res)
 				continue;
 			by_kind[i] = db_col_int(st, 1);
 			if (i == 0)
-				v.patients = db_col_int(st, 2);
+				format_thousands(patients, db_col_int(st, 2));
 		}
 	}
 	if (st)
@@ -63,6 +65,7 @@ void home_page(struct http_request *req, struct http_response *res)
 	for (size_t i = 0; i < N_KINDS; i++)
 		if (by_kind[i])
 			counts[v.n_counts++] = (struct home_count){kinds[i].label, by_kind[i]};
+	v.patients = patients;
 	struct buf main;
 	buf_init(&main, LIMIT_PAGE_BYTES);
 	tpl_home(&main, &v);

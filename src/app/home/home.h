@@ -18,7 +18,7 @@ struct home_view {
 	const char *collective;
 	const struct home_count *counts;
 	size_t n_counts;
-	long long patients; /* registered patients across member practices */
+	const char *patients; /* registered patients across member practices, formatted */
 };
 
 /** GET / */
