@@ -153,6 +153,18 @@ fail:
 	return rc < 0 ? rc : DB_ERR;
 }
 
+/* An older binary must never write to a schema it does not know. */
+static int refuse_newer(int version, char *err, size_t errlen)
+{
+	if (version <= migrate_latest())
+		return 0;
+	snprintf(err, errlen,
+	         "the database is at schema version %d, newer than this shoal knows (%d): "
+	         "upgrade shoal",
+	         version, migrate_latest());
+	return DB_ERR;
+}
+
 int migrate_apply(struct db *db, int *applied, char *err, size_t errlen)
 {
 	*applied = 0;
@@ -160,13 +172,9 @@ int migrate_apply(struct db *db, int *applied, char *err, size_t errlen)
 	int rc = migrate_version(db, &version, err, errlen);
 	if (rc)
 		return rc;
-	if (version > migrate_latest()) {
-		snprintf(err, errlen,
-		         "the database is at schema version %d, newer than this shoal knows (%d): "
-		         "upgrade shoal",
-		         version, migrate_latest());
-		return DB_ERR;
-	}
+	rc = refuse_newer(version, err, errlen);
+	if (rc)
+		return rc;
 	struct db_conn *c = db_acquire(db);
 	if (!c) {
 		snprintf(err, errlen, "the database cannot be reached");
@@ -185,13 +193,9 @@ int migrate_check(struct db *db, char *err, size_t errlen)
 	int rc = migrate_version(db, &version, err, errlen);
 	if (rc)
 		return rc;
-	if (version > migrate_latest()) {
-		snprintf(err, errlen,
-		         "the database is at schema version %d, newer than this shoal knows (%d): "
-		         "upgrade shoal before serving it",
-		         version, migrate_latest());
-		return DB_ERR;
-	}
+	rc = refuse_newer(version, err, errlen);
+	if (rc)
+		return rc;
 	if (version < migrate_latest()) {
 		snprintf(err, errlen,
 		         "the database is at schema version %d and this shoal needs %d: "
