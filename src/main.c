@@ -16,6 +16,7 @@
 #include "app/app.h"
 #include "app/demo/demo.h"
 #include "app/page.h"
+#include "core/cli.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "db/migrate.h"
@@ -24,21 +25,39 @@
 
 enum exit_code { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
+/* Which settings a command reads, for its --help and for refusing the others. */
+enum uses { USES_NOTHING = 0, USES_DB = 1, USES_SERVER = 2 };
+
 struct command {
-	const char *name;
-	int (*run)(struct config *c);
+	const char *name; /* one or two words: "serve", "user add" */
+	int (*run)(struct cli *cli);
 	const char *summary;
-	const char *usage; /* the options it takes, for --help */
+	unsigned uses;                    /* enum uses */
+	const struct cli_option *options; /* its own options, ending with {0} */
+	const char *arguments;            /* positional arguments, for --help: "FILE.csv" */
+	int n_arguments;                  /* how many it needs */
 };
 
-static const char common_db[] =
+static const char db_help[] =
     "  --db URL            database: sqlite:PATH or postgresql://… (default sqlite:var/shoal.db)\n"
     "  --db-pool N         database connections to keep (default: threads + 2)\n";
-static const char common_config[] =
+static const char server_help[] =
+    "  --listen HOST:PORT  address to listen on (default 127.0.0.1:8080; port 0 picks one)\n"
+    "  --threads N         HTTP worker threads (default: one per core)\n"
+    "  --quiet             no access log\n";
+static const char config_help[] =
     "  --config FILE       read settings from an INI file first (also SHOAL_CONFIG)\n"
     "  --help              show this help\n"
     "Each setting can also be given as SHOAL_<NAME> in the environment (SHOAL_DB, SHOAL_LISTEN…);\n"
     "flags win over the environment, which wins over the file.\n";
+
+const char *cli_get(const struct cli *cli, const char *name)
+{
+	for (int i = 0; i < cli->n_options; i++)
+		if (!strcmp(cli->names[i], name))
+			return cli->values[i];
+	return NULL;
+}
 
 static unsigned pool_size(const struct config *c)
 {
@@ -56,8 +75,9 @@ static int open_db(const struct config *c, struct db **db)
 	return 0;
 }
 
-static int cmd_serve(struct config *c)
+static int cmd_serve(struct cli *cli)
 {
+	struct config *c = cli->config;
 	char err[512], host[256];
 	unsigned port;
 	struct db *db;
@@ -111,8 +131,9 @@ static int cmd_serve(struct config *c)
 	return EXIT_OK;
 }
 
-static int cmd_migrate(struct config *c)
+static int cmd_migrate(struct cli *cli)
 {
+	struct config *c = cli->config;
 	char err[512];
 	struct db *db;
 	int applied;
@@ -129,8 +150,9 @@ static int cmd_migrate(struct config *c)
 	return EXIT_OK;
 }
 
-static int cmd_demo(struct config *c)
+static int cmd_demo(struct cli *cli)
 {
+	struct config *c = cli->config;
 	char err[512];
 	struct db *db;
 	int n;
@@ -148,24 +170,22 @@ static int cmd_demo(struct config *c)
 	return EXIT_OK;
 }
 
-static int cmd_version(struct config *c)
+static int cmd_version(struct cli *cli)
 {
-	(void)c;
+	(void)cli;
 	printf("shoal %s (schema version %d)\n", SHOAL_VERSION, migrate_latest());
 	return EXIT_OK;
 }
 
-static int cmd_help(struct config *c);
+static int cmd_help(struct cli *cli);
 
 static const struct command commands[] = {
-    {"serve", cmd_serve, "serve the web application",
-     "  --listen HOST:PORT  address to listen on (default 127.0.0.1:8080; port 0 picks one)\n"
-     "  --threads N         HTTP worker threads (default: one per core)\n"
-     "  --quiet             no access log\n"},
-    {"migrate", cmd_migrate, "apply pending database migrations", ""},
-    {"demo", cmd_demo, "load the fictional demo collective (safe to repeat)", ""},
-    {"version", cmd_version, "print the version", NULL},
-    {"help", cmd_help, "show this help", NULL},
+    {"serve", cmd_serve, "Serve the web application", USES_DB | USES_SERVER, NULL, NULL, 0},
+    {"migrate", cmd_migrate, "Apply pending database migrations", USES_DB, NULL, NULL, 0},
+    {"demo", cmd_demo, "Load the fictional demo collective (safe to repeat)", USES_DB, NULL, NULL,
+     0},
+    {"version", cmd_version, "Print the version", USES_NOTHING, NULL, NULL, 0},
+    {"help", cmd_help, "Show this help", USES_NOTHING, NULL, NULL, 0},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -174,24 +194,61 @@ static void usage(FILE *out)
 	fprintf(out, "Usage: shoal COMMAND [options]\n\nShoal, the members-only network of a "
 	             "general practice collective.\n\nCommands:\n");
 	for (size_t i = 0; i < N_COMMANDS; i++)
-		fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+		fprintf(out, "  %-20s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\nRun `shoal COMMAND --help` for a command's options.\n");
 }
 
 static void command_usage(const struct command *cmd)
 {
-	printf("Usage: shoal %s [options]\n\n%s.\n", cmd->name, cmd->summary);
-	if (cmd->usage)
-		printf("\nOptions:\n%s%s%s", cmd->usage, common_db, common_config);
+	printf("Usage: shoal %s [options]%s%s\n\n%s.\n\nOptions:\n", cmd->name,
+	       cmd->arguments ? " " : "", cmd->arguments ? cmd->arguments : "", cmd->summary);
+	for (const struct cli_option *o = cmd->options; o && o->name; o++) {
+		char left[64];
+		snprintf(left, sizeof left, "--%s%s%s", o->name, o->argument ? " " : "",
+		         o->argument ? o->argument : "");
+		printf("  %-19s %s\n", left, o->help);
+	}
+	if (cmd->uses & USES_SERVER)
+		fputs(server_help, stdout);
+	if (cmd->uses & USES_DB)
+		fputs(db_help, stdout);
+	if (cmd->uses)
+		fputs(config_help, stdout);
 	else
-		printf("\nOptions:\n  --help              show this help\n");
+		printf("  --help              show this help\n");
 }
 
-static int cmd_help(struct config *c)
+static int cmd_help(struct cli *cli)
 {
-	(void)c;
+	(void)cli;
 	usage(stdout);
 	return EXIT_OK;
+}
+
+/* Finds the command named by argv[1] (and argv[2] for two-word commands). */
+static const struct command *find_command(int argc, char **argv, int *words)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		const char *name = commands[i].name, *space = strchr(name, ' ');
+		if (!space && !strcmp(name, argv[1])) {
+			*words = 1;
+			return &commands[i];
+		}
+		if (space && argc > 2 && !strncmp(name, argv[1], (size_t)(space - name)) &&
+		    argv[1][space - name] == '\0' && !strcmp(space + 1, argv[2])) {
+			*words = 2;
+			return &commands[i];
+		}
+	}
+	return NULL;
+}
+
+/* Whether a setting flag applies to this command. */
+static int setting_applies(const struct command *cmd, const char *name)
+{
+	if (!strcmp(name, "db") || !strcmp(name, "db-pool"))
+		return cmd->uses & USES_DB;
+	return cmd->uses & USES_SERVER;
 }
 
 int main(int argc, char **argv)
@@ -204,19 +261,18 @@ int main(int argc, char **argv)
 		return cmd_help(NULL);
 	if (!strcmp(argv[1], "--version"))
 		return cmd_version(NULL);
-	const struct command *cmd = NULL;
-	for (size_t i = 0; i < N_COMMANDS; i++)
-		if (!strcmp(commands[i].name, argv[1]))
-			cmd = &commands[i];
+	int words;
+	const struct command *cmd = find_command(argc, argv, &words);
 	if (!cmd) {
-		fprintf(stderr, "shoal: unknown command \"%s\" (try shoal --help)\n", argv[1]);
+		fprintf(stderr, "shoal: unknown command \"%.80s\" (try shoal --help)\n", argv[1]);
 		return EXIT_USAGE;
 	}
 	struct config c;
+	struct cli cli = {.config = &c};
 	char err[512];
 	config_defaults(&c);
 	const char *config_file = getenv("SHOAL_CONFIG");
-	for (int i = 2; i < argc; i++) {
+	for (int i = 1 + words; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			command_usage(cmd);
 			return EXIT_OK;
@@ -226,22 +282,27 @@ int main(int argc, char **argv)
 		else if (!strncmp(argv[i], "--config=", 9))
 			config_file = argv[i] + 9;
 	}
-	if (config_file && *config_file && config_load_file(&c, config_file, err, sizeof err)) {
+	if (cmd->uses && config_file && *config_file &&
+	    config_load_file(&c, config_file, err, sizeof err)) {
 		fprintf(stderr, "shoal: %s\n", err);
 		return EXIT_USAGE;
 	}
-	if (config_load_env(&c, err, sizeof err)) {
+	if (cmd->uses && config_load_env(&c, err, sizeof err)) {
 		fprintf(stderr, "shoal: %s\n", err);
 		return EXIT_USAGE;
 	}
-	for (int i = 2; i < argc; i++) {
+	for (int i = 1 + words; i < argc; i++) {
 		const char *arg = argv[i];
-		if (!cmd->usage || strncmp(arg, "--", 2)) {
-			fprintf(stderr, "shoal %s: unexpected argument \"%s\"\n", cmd->name, arg);
-			return EXIT_USAGE;
+		if (strncmp(arg, "--", 2)) {
+			if (cli.n_args == cmd->n_arguments || cli.n_args == CLI_MAX_ARGS) {
+				fprintf(stderr, "shoal %s: unexpected argument \"%.80s\"\n",
+				        cmd->name, arg);
+				return EXIT_USAGE;
+			}
+			cli.args[cli.n_args++] = arg;
+			continue;
 		}
 		char name[64];
-		const char *value;
 		const char *eq = strchr(arg, '=');
 		size_t len = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
 		if (len >= sizeof name) {
@@ -250,21 +311,33 @@ int main(int argc, char **argv)
 		}
 		memcpy(name, arg + 2, len);
 		name[len] = '\0';
-		if (eq)
-			value = eq + 1;
-		else if (!strcmp(name, "quiet"))
-			value = "true";
-		else if (i + 1 < argc)
-			value = argv[++i];
-		else {
+		const struct cli_option *own = NULL;
+		for (const struct cli_option *o = cmd->options; o && o->name; o++)
+			if (!strcmp(o->name, name))
+				own = o;
+		int is_flag = (own && !own->argument) || (!own && !strcmp(name, "quiet"));
+		const char *value = eq ? eq + 1 : is_flag ? "1" : i + 1 < argc ? argv[++i] : NULL;
+		if (!value) {
 			fprintf(stderr, "shoal %s: option --%s needs a value\n", cmd->name, name);
 			return EXIT_USAGE;
 		}
-		if (!strcmp(name, "config"))
+		if (own) {
+			if (cli.n_options == CLI_MAX_ARGS || cli_get(&cli, name)) {
+				fprintf(stderr, "shoal %s: option --%s given twice\n", cmd->name,
+				        name);
+				return EXIT_USAGE;
+			}
+			cli.names[cli.n_options] = own->name;
+			cli.values[cli.n_options++] = value;
+			continue;
+		}
+		if (!strcmp(name, "config") && cmd->uses)
 			continue;
 		char source[80];
 		snprintf(source, sizeof source, "--%s", name);
-		int rc = config_set(&c, name, value, source, err, sizeof err);
+		int rc = setting_applies(cmd, name)
+		             ? config_set(&c, name, value, source, err, sizeof err)
+		             : 1;
 		if (rc < 0) {
 			fprintf(stderr, "shoal: %s\n", err);
 			return EXIT_USAGE;
@@ -275,6 +348,11 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	if (cli.n_args < cmd->n_arguments) {
+		fprintf(stderr, "shoal %s: missing %s (try shoal %s --help)\n", cmd->name,
+		        cmd->arguments, cmd->name);
+		return EXIT_USAGE;
+	}
 	log_set_quiet(c.quiet);
-	return cmd->run(&c);
+	return cmd->run(&cli);
 }

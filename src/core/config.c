@@ -22,30 +22,28 @@ struct setting {
 	unsigned max; /* for SETTING_UINT */
 };
 
-#define TEXT(n, s, k, f)                                                                           \
-	{                                                                                          \
-		n, s, k, SETTING_TEXT, offsetof(struct config, f), 0                               \
-	}
-#define UINT(n, s, k, f, m)                                                                        \
-	{                                                                                          \
-		n, s, k, SETTING_UINT, offsetof(struct config, f), m                               \
-	}
-#define BOOL(n, s, k, f)                                                                           \
-	{                                                                                          \
-		n, s, k, SETTING_BOOL, offsetof(struct config, f), 1                               \
-	}
-
+/* clang-format off */
 static const struct setting settings[] = {
-    TEXT("db", "database", "url", db),          UINT("db-pool", "database", "pool", db_pool, 256),
-    TEXT("listen", "server", "listen", listen), UINT("threads", "server", "threads", threads, 256),
-    TEXT("assets", "server", "assets", assets), BOOL("quiet", "log", "quiet", quiet),
+	{"db",        "database", "url",      SETTING_TEXT, offsetof(struct config, db), 0},
+	{"db-pool",   "database", "pool",     SETTING_UINT, offsetof(struct config, db_pool), 256},
+	{"listen",    "server",   "listen",   SETTING_TEXT, offsetof(struct config, listen), 0},
+	{"threads",   "server",   "threads",  SETTING_UINT, offsetof(struct config, threads), 256},
+	{"base-url",  "server",   "base_url", SETTING_TEXT, offsetof(struct config, base_url), 0},
+	{"smtp-url",  "mail",     "smtp_url", SETTING_TEXT, offsetof(struct config, smtp_url), 0},
+	{"mail-from", "mail",     "from",     SETTING_TEXT, offsetof(struct config, mail_from), 0},
+	{"mail-dir",  "mail",     "dir",      SETTING_TEXT, offsetof(struct config, mail_dir), 0},
+	{"quiet",     "log",      "quiet",    SETTING_BOOL, offsetof(struct config, quiet), 1},
 };
+/* clang-format on */
 
 void config_defaults(struct config *c)
 {
 	memset(c, 0, sizeof *c);
 	strcpy(c->db, "sqlite:var/shoal.db");
 	strcpy(c->listen, "127.0.0.1:8080");
+	strcpy(c->base_url, "http://127.0.0.1:8080");
+	strcpy(c->mail_from, "Shoal <shoal@localhost>");
+	strcpy(c->mail_dir, "var/mail");
 }
 
 int config_listen_parts(const struct config *c, char *host, size_t hostlen, unsigned *port)
@@ -74,6 +72,15 @@ static const char *check_text(const struct config *c, const char *name)
 			return NULL;
 		return "expected sqlite:PATH or postgresql://…";
 	}
+	if (!strcmp(name, "base-url"))
+		return strncmp(c->base_url, "http://", 7) && strncmp(c->base_url, "https://", 8)
+		           ? "expected http://… or https://…"
+		           : NULL;
+	if (!strcmp(name, "smtp-url"))
+		return c->smtp_url[0] && strncmp(c->smtp_url, "smtp://", 7) &&
+		               strncmp(c->smtp_url, "smtps://", 8)
+		           ? "expected smtp://HOST:PORT or smtps://HOST:PORT (or empty)"
+		           : NULL;
 	if (!strcmp(name, "listen")) {
 		char host[256];
 		unsigned port;

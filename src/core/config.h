@@ -14,13 +14,16 @@
 #include "core/limits.h"
 
 struct config {
-	char db[LIMIT_CONFIG_VALUE_BYTES];     /* sqlite:PATH or postgresql://… */
-	char listen[LIMIT_CONFIG_VALUE_BYTES]; /* HOST:PORT; port 0 picks a free one */
-	char assets[LIMIT_CONFIG_VALUE_BYTES]; /* directory of nhsuk-frontend's dist/nhsuk, optional
-	                                          override */
-	unsigned threads;                      /* HTTP worker threads; 0 = one per core */
-	unsigned db_pool;                      /* database connections; 0 = threads + 2 */
-	int quiet;                             /* no access log or info lines */
+	char db[LIMIT_CONFIG_VALUE_BYTES];        /* sqlite:PATH or postgresql://… */
+	char listen[LIMIT_CONFIG_VALUE_BYTES];    /* HOST:PORT; port 0 picks a free one */
+	char base_url[LIMIT_CONFIG_VALUE_BYTES];  /* how users reach Shoal, for links in emails */
+	char smtp_url[LIMIT_CONFIG_VALUE_BYTES];  /* smtp://host:port or smtps://…; empty = write
+	                                             files */
+	char mail_from[LIMIT_CONFIG_VALUE_BYTES]; /* the From: address of Shoal's mail */
+	char mail_dir[LIMIT_CONFIG_VALUE_BYTES];  /* where .eml files go when smtp_url is empty */
+	unsigned threads;                         /* HTTP worker threads; 0 = one per core */
+	unsigned db_pool;                         /* database connections; 0 = threads + 2 */
+	int quiet;                                /* no access log or info lines */
 };
 
 /** Fills c with the defaults. */
