@@ -32,7 +32,7 @@ test('shoal version prints the version and schema', async () => {
 });
 
 test('an unknown command or option is one line and exit 2', async () => {
-  for (const args of [['frobnicate'], ['serve', '--colour', 'blue'], ['serve', 'stray']]) {
+  for (const args of [['frobnicate'], ['serve', '--colour', 'blue'], ['serve', 'stray'], ['demo', '--listen', '127.0.0.1:1'], ['version', '--db', 'sqlite:x']]) {
     const r = await run(args);
     assert.equal(r.status, 2, args.join(' '));
     assert.ok(oneLine(r.stderr), r.stderr);
@@ -100,7 +100,7 @@ test('migrate applies once and then has nothing to do; demo is idempotent', asyn
 test('serve and demo refuse a database that has not been migrated', async () => {
   const db = freshDatabase('unmigrated');
   for (const cmd of ['serve', 'demo']) {
-    const r = await run([cmd, '--db', db, '--listen', '127.0.0.1:0']);
+    const r = await run([cmd, '--db', db, ...(cmd === 'serve' ? ['--listen', '127.0.0.1:0'] : [])]);
     assert.equal(r.status, 1, cmd);
     assert.match(r.stderr, /run `shoal migrate` first/);
     assert.ok(oneLine(r.stderr));
