@@ -15,7 +15,11 @@
 
 #include "app/app.h"
 #include "app/demo/demo.h"
+#include "app/access.h"
 #include "app/page.h"
+#include "app/people/people.h"
+#include "auth/crypto.h"
+#include "auth/password.h"
 #include "core/cli.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -86,6 +90,11 @@ static int cmd_serve(struct cli *cli)
 		        c->listen);
 		return EXIT_USAGE;
 	}
+	if (auth_crypto_init() || password_load_common(NULL) < 0) {
+		fprintf(stderr,
+		        "shoal: cannot initialise password checks (is john-data installed?)\n");
+		return EXIT_FAILED;
+	}
 	if (open_db(c, &db))
 		return EXIT_FAILED;
 	struct app app = {.db = db, .config = c};
@@ -109,6 +118,8 @@ static int cmd_serve(struct cli *cli)
 	    .n_routes = app_n_routes,
 	    .app = &app,
 	    .error_page = page_error,
+	    .before = access_before,
+	    .after = access_after,
 	    .quiet = c->quiet,
 	};
 	app.server = http_server_start(&opt, err, sizeof err);
@@ -184,6 +195,8 @@ static const struct command commands[] = {
     {"migrate", cmd_migrate, "Apply pending database migrations", USES_DB, NULL, NULL, 0},
     {"demo", cmd_demo, "Load the fictional demo collective (safe to repeat)", USES_DB, NULL, NULL,
      0},
+    {"user add", cmd_user_add, "Add a person (the first administrator, or anyone in scripts)",
+     USES_DB, user_add_options, NULL, 0},
     {"version", cmd_version, "Print the version", USES_NOTHING, NULL, NULL, 0},
     {"help", cmd_help, "Show this help", USES_NOTHING, NULL, NULL, 0},
 };

@@ -5,22 +5,38 @@
 
 #include <string.h>
 
+#include "app/access.h"
 #include "app/app.h"
 #include "http/static.h"
 #include "templates.h"
 
-static const struct nav_item nav[] = {
-    {"/", "Home", 0},
+/* The navigation, each item shown only to those who may follow it. */
+static const struct {
+	const char *href, *text;
+	enum access access;
+} nav[] = {
+    {"/", "Home", ACCESS_PUBLIC},
+    {"/people", "People", ACCESS_SIGNED_IN},
+    {"/admin", "Administration", ACCESS_ADMIN},
 };
+#define N_NAV (sizeof nav / sizeof nav[0])
 
 void page_render(struct http_request *req, struct http_response *res, const char *title,
                  const char *main_html)
 {
 	const struct app *app = req->app;
-	struct nav_item items[sizeof nav / sizeof nav[0]];
-	memcpy(items, nav, sizeof nav);
-	for (size_t i = 0; i < sizeof nav / sizeof nav[0]; i++)
-		items[i].current = !strcmp(items[i].href, req->path);
+	const struct viewer *viewer = access_viewer(req);
+	struct nav_item items[N_NAV];
+	size_t n_items = 0;
+	for (size_t i = 0; i < N_NAV; i++) {
+		if (!policy_allows(viewer, nav[i].access))
+			continue;
+		size_t len = strlen(nav[i].href);
+		int current = len == 1 ? !strcmp(req->path, "/")
+		                       : !strncmp(req->path, nav[i].href, len) &&
+		                             (req->path[len] == '\0' || req->path[len] == '/');
+		items[n_items++] = (struct nav_item){nav[i].href, nav[i].text, current};
+	}
 	struct page p = {
 	    .title = title,
 	    .collective = app->collective_name,
@@ -28,9 +44,16 @@ void page_render(struct http_request *req, struct http_response *res, const char
 	    .app_css_url = static_url("app.css"),
 	    .demo = app->demo,
 	    .nav = items,
-	    .n_nav = sizeof items / sizeof items[0],
+	    .n_nav = n_items,
 	    .main = {main_html},
 	};
+	if (viewer->person_id && viewer->via == VIA_SESSION && !viewer->mfa_pending) {
+		p.person_name = viewer->name;
+		p.csrf = access_csrf(req, res);
+		p.session_ends = viewer->expires_at;
+	}
+	/* Pages about people are private: no shared cache may keep them. */
+	http_response_header(res, "Cache-Control", "no-store");
 	buf_clear(&res->body);
 	tpl_layout(&res->body, &p);
 }
@@ -73,10 +96,25 @@ void page_error(struct http_request *req, struct http_response *res)
 	for (size_t i = 0; i < sizeof errors / sizeof errors[0]; i++)
 		if (errors[i].status == res->status)
 			e = &errors[i];
-	struct error_view v = {e->title, e->message, e->hint};
+	struct error_view v = {e->title, res->reason ? res->reason : e->message,
+	                       res->reason ? NULL : e->hint};
 	struct buf main;
 	buf_init(&main, LIMIT_PAGE_BYTES);
 	tpl_error(&main, &v);
 	page_render(req, res, e->title, main.data);
 	buf_free(&main);
+}
+
+void form_error_add(struct form_errors *e, const char *field, const char *message)
+{
+	if (e->n < FORM_MAX_ERRORS)
+		e->errors[e->n++] = (struct form_error){field, message};
+}
+
+const char *form_error_for(const struct form_errors *e, const char *field)
+{
+	for (int i = 0; i < e->n; i++)
+		if (!strcmp(e->errors[i].field, field))
+			return e->errors[i].message;
+	return NULL;
 }

@@ -22,7 +22,12 @@ struct page {
 	const char *collective; /* the collective's name, in the header */
 	const char *css_url;    /* content-hashed stylesheet URLs */
 	const char *app_css_url;
+	const char *js_url;
 	int demo; /* show the "fictional demo" banner */
+	const char *person_name;  /* the signed-in person, or NULL */
+	const char *csrf;         /* for the sign-out and stay-signed-in forms */
+	long long session_ends;   /* Unix time the session ends if idle; 0 when not signed in */
+	const char *path;         /* this page, to come back to after "stay signed in" */
 	const struct nav_item *nav;
 	size_t n_nav;
 	struct safe_html main; /* the page's own content */
@@ -34,6 +39,22 @@ struct error_view {
 	const char *message;
 	const char *hint;
 };
+
+/* Validation errors of a form: the "There is a problem" summary links each to its field. */
+#define FORM_MAX_ERRORS 8
+struct form_error {
+	const char *field; /* the id of the input */
+	const char *message;
+};
+struct form_errors {
+	struct form_error errors[FORM_MAX_ERRORS];
+	int n;
+};
+
+/** Adds an error (ignored past FORM_MAX_ERRORS). */
+void form_error_add(struct form_errors *e, const char *field, const char *message);
+/** The message for field, or NULL: for the error message beside the input. */
+const char *form_error_for(const struct form_errors *e, const char *field);
 
 /** Wraps main (already rendered) in the page shell and writes it to res->body. */
 void page_render(struct http_request *req, struct http_response *res, const char *title,

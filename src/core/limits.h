@@ -22,7 +22,28 @@
 /* Configuration (src/core/config.c) */
 #define LIMIT_CONFIG_VALUE_BYTES 1024
 
+/* Members and access */
+#define LIMIT_EMAIL_BYTES         254        /* RFC 5321 path limit */
+#define LIMIT_PASSWORD_MIN_CHARS  10         /* NCSC: length, not composition */
+#define LIMIT_PASSWORD_BYTES      1000       /* longer is refused, not truncated */
+#define LIMIT_SESSION_IDLE        (30 * 60)  /* seconds without a request before sign-out */
+#define LIMIT_SESSION_ABSOLUTE    (12 * 3600) /* seconds after sign-in, whatever happens */
+#define LIMIT_SIGNIN_WINDOW       (15 * 60)  /* failures count within this window */
+#define LIMIT_SIGNIN_ACCOUNT_FAILURES 10     /* then the account is locked for the window */
+#define LIMIT_SIGNIN_ADDRESS_FAILURES 100    /* per address: many staff share an NHS gateway */
+#define LIMIT_FORM_FIELDS         64         /* fields in one form */
+#define LIMIT_TEXT_BYTES          4000       /* a short free-text field (profiles, messages) */
+
 /* Organisations */
 #define LIMIT_NAME_BYTES 200
+#define LIMIT_LIST_SIZE  1000000 /* a practice's registered patients; the largest have ~100,000 */
+
+/* CSV imports (src/core/csv.c; `shoal import …`) */
+#define LIMIT_IMPORT_BYTES         (5u << 20) /* the file; larger ones are refused before reading */
+#define LIMIT_IMPORT_ROWS          20000      /* data rows (England has ~6,300 practices) */
+#define LIMIT_IMPORT_PROBLEMS      100        /* problems listed; the rest are counted */
+#define LIMIT_IMPORT_MESSAGE_BYTES 300        /* one problem's message */
+#define LIMIT_CSV_FIELDS           64         /* fields in one record */
+#define LIMIT_CSV_FIELD_BYTES      4096       /* one field */
 
 #endif

@@ -222,6 +222,11 @@ void db_rollback(struct db_conn *c)
 	c->in_transaction = 0;
 }
 
+bool db_in_transaction(const struct db_conn *c)
+{
+	return c->in_transaction;
+}
+
 const char *db_errmsg(struct db_conn *c)
 {
 	return c->be->errmsg(c);

@@ -97,6 +97,8 @@ int db_exec(struct db_conn *c, const char *sql) __attribute__((warn_unused_resul
 int db_begin(struct db_conn *c) __attribute__((warn_unused_result));
 int db_commit(struct db_conn *c) __attribute__((warn_unused_result));
 void db_rollback(struct db_conn *c);
+/** Whether a transaction is open on this connection (db_begin without commit or rollback). */
+bool db_in_transaction(const struct db_conn *c);
 /** The last error on this connection, one line. */
 const char *db_errmsg(struct db_conn *c);
 /** The engine behind a connection. */

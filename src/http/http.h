@@ -23,21 +23,26 @@ struct http_request {
 	struct buf body;                        /* the request body, NUL-terminated */
 	char id[17];                            /* request id, also in the access log */
 	void *app;                              /* the application's context (http_server_start) */
-	struct MHD_Connection *connection;      /* private to server.c */
+	void *state; /* the application's per-request state (before/after hooks) */
+	const struct http_route *route;    /* the matched route, or NULL */
+	char address[64];                  /* the client's IP address */
+	struct MHD_Connection *connection; /* private to server.c */
 };
 
 #define HTTP_MAX_EXTRA_HEADERS 8
 
 struct http_response {
 	unsigned status;
-	const char *content_type;         /* default "text/html; charset=utf-8" */
-	struct buf body;                  /* what to send; capped at LIMIT_PAGE_BYTES */
+	const char *content_type; /* default "text/html; charset=utf-8" */
+	const char *reason; /* for an error status: what went wrong, shown on the error page */
+	struct buf body;    /* what to send; capped at LIMIT_PAGE_BYTES */
 	const unsigned char *static_body; /* instead of body: bytes that outlive the response */
 	size_t static_size;
-	const char
-	    *headers[HTTP_MAX_EXTRA_HEADERS][2]; /* name, value; values must outlive the response */
+	/* Extra headers: name, value; both must outlive the response. */
+	const char *headers[HTTP_MAX_EXTRA_HEADERS][2];
 	int n_headers;
-	char header_store[256]; /* room for one formatted header value (http_response_header_fmt) */
+	char header_store[2048]; /* copies of header values (http_response_header_copy) */
+	size_t header_used;
 };
 
 /** A request handler: reads req, fills res. A handler that sets an error status
@@ -48,14 +53,23 @@ struct http_route {
 	const char *method;  /* "GET", "POST", … */
 	const char *pattern; /* "/threads/{id}"; {x} matches one non-empty path segment */
 	http_handler handler;
+	int access; /* who may call it: meaningful to the application's before hook only */
 };
 
 /** Value of a request header, or NULL. */
 const char *http_header(const struct http_request *req, const char *name);
 /** Value of a query-string argument, or NULL. */
 const char *http_query(const struct http_request *req, const char *name);
+/** Value of a cookie sent with the request, or NULL. */
+const char *http_cookie(const struct http_request *req, const char *name);
 /** Adds a response header (both strings must outlive the response). Ignored past
  * HTTP_MAX_EXTRA_HEADERS. */
 void http_response_header(struct http_response *res, const char *name, const char *value);
+/** Adds a header whose value is copied (for values built on the stack). 0, or -1 when full. */
+int http_response_header_copy(struct http_response *res, const char *name, const char *value);
+/** Appends s percent-encoded for a query string value (unreserved characters and '/' kept). */
+void http_url_encode(struct buf *out, const char *s);
+/** Answers 303 See Other to location (a path on this site). */
+void http_redirect(struct http_response *res, const char *location);
 
 #endif

@@ -81,6 +81,45 @@ const char *http_query(const struct http_request *req, const char *name)
 	return MHD_lookup_connection_value(req->connection, MHD_GET_ARGUMENT_KIND, name);
 }
 
+const char *http_cookie(const struct http_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->connection, MHD_COOKIE_KIND, name);
+}
+
+int http_response_header_copy(struct http_response *res, const char *name, const char *value)
+{
+	size_t n = strlen(value) + 1;
+	if (n > sizeof res->header_store - res->header_used)
+		return -1;
+	char *copy = res->header_store + res->header_used;
+	memcpy(copy, value, n);
+	res->header_used += n;
+	http_response_header(res, name, copy);
+	return 0;
+}
+
+void http_url_encode(struct buf *out, const char *s)
+{
+	static const char hexdigits[] = "0123456789ABCDEF";
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    strchr("-._~/", c)) {
+			buf_putc(out, (char)c);
+		} else {
+			char esc[3] = {'%', hexdigits[c >> 4], hexdigits[c & 15]};
+			buf_add(out, esc, 3);
+		}
+	}
+}
+
+void http_redirect(struct http_response *res, const char *location)
+{
+	res->status = 303;
+	if (http_response_header_copy(res, "Location", location))
+		http_response_header(res, "Location", "/");
+}
+
 void http_response_header(struct http_response *res, const char *name, const char *value)
 {
 	if (res->n_headers == HTTP_MAX_EXTRA_HEADERS)
@@ -96,6 +135,23 @@ static enum MHD_Result add_header_size(void *cls, enum MHD_ValueKind kind, const
 	(void)kind;
 	*(size_t *)cls += strlen(key) + (value ? strlen(value) : 0) + 4;
 	return MHD_YES;
+}
+
+/* The peer's address as text. Behind a reverse proxy this is the proxy's. */
+static void client_address(struct MHD_Connection *conn, char *out, size_t len)
+{
+	const union MHD_ConnectionInfo *info =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	out[0] = '\0';
+	if (!info || !info->client_addr)
+		return;
+	const struct sockaddr *sa = info->client_addr;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+		          (socklen_t)len);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+		          out, (socklen_t)len);
 }
 
 /* A request id: 64 bits from a random per-process seed and a counter (splitmix64). */
@@ -154,7 +210,6 @@ static void error_response(struct http_server *s, struct request_ctx *ctx, unsig
 	buf_clear(&ctx->res.body);
 	ctx->res.static_body = NULL;
 	ctx->res.content_type = NULL;
-	ctx->res.n_headers = 0;
 	ctx->res.status = status;
 	if (s->opt.error_page)
 		s->opt.error_page(&ctx->req, &ctx->res);
@@ -200,10 +255,13 @@ static void dispatch(struct http_server *s, struct request_ctx *ctx)
 	case ROUTER_FOUND:
 		ctx->route = idx;
 		ctx->res.status = 200;
-		s->opt.routes[idx].handler(req, &ctx->res);
+		req->route = &s->opt.routes[idx];
+		if (!s->opt.before || !s->opt.before(req, &ctx->res))
+			s->opt.routes[idx].handler(req, &ctx->res);
 		if (ctx->res.body.overflow) {
 			log_error("request %s: response for %s passed LIMIT_PAGE_BYTES", req->id,
 			          req->path);
+			ctx->res.n_headers = 0;
 			error_response(s, ctx, 500);
 		} else if (ctx->res.status >= 400 && !ctx->res.body.len && !ctx->res.static_body) {
 			/* A handler that only sets an error status gets the standard page. */
@@ -237,6 +295,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		ctx->req.path = url;
 		ctx->req.app = s->opt.app;
 		ctx->req.connection = conn;
+		client_address(conn, ctx->req.address, sizeof ctx->req.address);
 		ctx->route = s->opt.n_routes;
 		make_request_id(s, ctx->req.id);
 		buf_init(&ctx->req.body, LIMIT_BODY_BYTES);
@@ -305,6 +364,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		log_info("access id=%s method=%s path=\"%.200s\" status=%u bytes=%zu ms=%.2f%s",
 		         ctx->req.id, ctx->req.method, ctx->req.path, status, ctx->sent,
 		         secs * 1000, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
+	if (s->opt.after)
+		s->opt.after(&ctx->req);
 	buf_free(&ctx->req.body);
 	buf_free(&ctx->res.body);
 	free(ctx);

@@ -21,9 +21,13 @@ struct http_server_options {
 	const struct http_route *routes;
 	int n_routes;
 	void *app; /* handed to handlers as req->app */
-	void (*error_page)(struct http_request *req,
-	                   struct http_response *res); /* renders res->status */
-	int quiet;                                     /* no access log */
+	void (*error_page)(struct http_request *req, struct http_response *res);
+	/* Runs before a matched route's handler: returns 0 to go on, or leaves a response
+	 * (an error status, a redirect) in res and returns non-zero to skip the handler. */
+	int (*before)(struct http_request *req, struct http_response *res);
+	/* Runs when the request is finished, to free req->state. */
+	void (*after)(struct http_request *req); /* renders res->status */
+	int quiet;                               /* no access log */
 };
 
 /** Starts serving. On failure writes one line to err and returns NULL. */

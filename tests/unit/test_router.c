@@ -18,10 +18,10 @@ static void handler_a(struct http_request *req, struct http_response *res)
 }
 
 static const struct http_route routes[] = {
-    {"GET", "/", handler_a},
-    {"GET", "/threads/{id}", handler_a},
-    {"POST", "/threads/{id}/posts", handler_a},
-    {"GET", "/spaces/{space}/threads/{thread}", handler_a},
+    {"GET", "/", handler_a, 0},
+    {"GET", "/threads/{id}", handler_a, 0},
+    {"POST", "/threads/{id}/posts", handler_a, 0},
+    {"GET", "/spaces/{space}/threads/{thread}", handler_a, 0},
 };
 #define N (int)(sizeof routes / sizeof routes[0])
 
