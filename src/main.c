@@ -15,6 +15,7 @@
 
 #include "app/app.h"
 #include "app/demo/demo.h"
+#include "app/organisations/organisations.h"
 #include "app/access.h"
 #include "app/page.h"
 #include "app/people/people.h"
@@ -90,7 +91,7 @@ static int cmd_serve(struct cli *cli)
 		        c->listen);
 		return EXIT_USAGE;
 	}
-	if (auth_crypto_init() || password_load_common(NULL) < 0) {
+	if (password_load_common(NULL) < 0) {
 		fprintf(stderr,
 		        "shoal: cannot initialise password checks (is john-data installed?)\n");
 		return EXIT_FAILED;
@@ -197,6 +198,8 @@ static const struct command commands[] = {
      0},
     {"user add", cmd_user_add, "Add a person (the first administrator, or anyone in scripts)",
      USES_DB, user_add_options, NULL, 0},
+    {"import organisations", cmd_import_organisations, "Import organisations from a CSV file",
+     USES_DB, NULL, "FILE.csv", 1},
     {"version", cmd_version, "Print the version", USES_NOTHING, NULL, NULL, 0},
     {"help", cmd_help, "Show this help", USES_NOTHING, NULL, NULL, 0},
 };
@@ -274,6 +277,10 @@ int main(int argc, char **argv)
 		return cmd_help(NULL);
 	if (!strcmp(argv[1], "--version"))
 		return cmd_version(NULL);
+	if (auth_crypto_init()) {
+		fprintf(stderr, "shoal: cannot initialise libsodium\n");
+		return EXIT_FAILED;
+	}
 	int words;
 	const struct command *cmd = find_command(argc, argv, &words);
 	if (!cmd) {

@@ -7,7 +7,11 @@
  */
 #include "app/demo/demo.h"
 
+#include "app/people/people.h"
+#include "auth/password.h"
+
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 struct demo_org {
@@ -57,10 +61,66 @@ static const struct demo_org orgs[] = {
     {"Z80024", "St Aidan's Surgery", "practice", "U90005", 8240},
 };
 
+/* Demo accounts, one or more of every role. All share DEMO_PASSWORD; the
+ * executive and the administrator must use two-step sign-in, so they come
+ * enrolled with DEMO_TOTP_SECRET (add it to an authenticator app to sign in). */
+static const struct {
+	const char *email, *name, *role, *organisation;
+	int mfa;
+	int deactivated;
+} demo_people[] = {
+    {"admin@wyvern.example", "Alex Admin", "administrator", "FEDZ1", 1, 0},
+    {"chair@wyvern.example", "Dr Priya Shah (LMC chair)", "executive", "LMCZ1", 1, 0},
+    {"lead@riverside.wyvern.example", "Sam Patel (practice manager)", "practice-lead", "Z80001", 0,
+     0},
+    {"gp@riverside.wyvern.example", "Dr Morgan Lee", "member", "Z80001", 0, 0},
+    {"nurse@castlegate.wyvern.example", "Jo Evans (practice nurse)", "member", "Z80005", 0, 0},
+    {"lead@harbour.wyvern.example", "Chris O'Neill (practice manager)", "practice-lead", "Z80014",
+     0, 0},
+    {"partner@icb.wyvern.example", "Rowan Hughes (ICB primary care lead)", "partner", "QZZ", 0, 0},
+    {"left@riverside.wyvern.example", "Former Staff", "member", "Z80001", 0, 1},
+};
+
 static const char *const settings[][2] = {
     {"collective_name", "Wyvern Vale GP Collective (fictional)"},
     {"demo", "1"},
 };
+
+/* Adds demo person i unless their email is taken (the demo may be loaded twice). */
+static int demo_person(struct db_conn *c, size_t i, const char *hash, int64_t now)
+{
+	int64_t org = 0, id = 0;
+	int rc = people_organisation_id(c, demo_people[i].organisation, &org);
+	if (rc < 0)
+		return rc;
+	struct db_stmt *st = db_prepare(c, "SELECT id FROM people WHERE email = $1");
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, demo_people[i].email);
+	rc = db_step(st);
+	db_reset(st);
+	if (rc == DB_ROW)
+		return DB_OK;
+	struct person_new p = {demo_people[i].email, demo_people[i].name, demo_people[i].role, hash,
+	                       org};
+	rc = people_create(c, &p, &id);
+	if (rc)
+		return rc;
+	st = db_prepare(c, "UPDATE people SET totp_secret = $2, deactivated_at = $3, "
+	                   "visible_to_partners = $4 WHERE id = $1");
+	if (!st)
+		return DB_ERR;
+	db_bind_int(st, 1, id);
+	db_bind_text(st, 2, demo_people[i].mfa ? DEMO_TOTP_SECRET : NULL);
+	if (demo_people[i].deactivated)
+		db_bind_int(st, 3, now);
+	else
+		db_bind_null(st, 3);
+	db_bind_int(st, 4, !strcmp(demo_people[i].role, "practice-lead"));
+	rc = db_step(st);
+	db_reset(st);
+	return rc == DB_DONE ? DB_OK : rc;
+}
 
 int demo_load(struct db *db, int *n_organisations, char *err, size_t errlen)
 {
@@ -114,6 +174,11 @@ int demo_load(struct db *db, int *n_organisations, char *err, size_t errlen)
 		if (rc == DB_OK)
 			(*n_organisations)++;
 	}
+	char hash[PASSWORD_HASH_BYTES];
+	if (rc == DB_OK && password_hash(DEMO_PASSWORD, hash))
+		rc = DB_ERR;
+	for (size_t i = 0; rc == DB_OK && i < sizeof demo_people / sizeof demo_people[0]; i++)
+		rc = demo_person(c, i, hash, now);
 	if (rc == DB_OK)
 		rc = db_commit(c);
 	if (rc != DB_OK) {

@@ -8,6 +8,11 @@
 
 #include "db/db.h"
 
+/* Every demo account's password, and the TOTP secret of those who must use
+ * two-step sign-in (the executive and the administrator). Fictional data only. */
+#define DEMO_PASSWORD    "wyvern-demo-2026"
+#define DEMO_TOTP_SECRET "JBSWY3DPEHPK3PXP"
+
 /**
  * Loads (or refreshes) the demo collective: settings and organisations.
  * Idempotent: running it again updates the same rows. All or nothing.
