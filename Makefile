@@ -32,8 +32,8 @@ run: build
 	if [ $$new = 1 ]; then $(BUILD)/shoal demo --db $(DB); fi && \
 	echo && \
 	echo "  Shoal is at http://$(LISTEN)/  (Ctrl-C stops it)" && \
-	echo "  The demo is the fictional Wyvern Vale GP Collective. Sign-in arrives with members" && \
-	echo "  and access; until then the demo has no accounts and is open on this machine only." && \
+	echo "  The demo is the fictional Wyvern Vale GP Collective." && \
+	$(BUILD)/shoal demo --accounts && \
 	echo && \
 	exec $(BUILD)/shoal serve --db $(DB) --listen $(LISTEN)
 

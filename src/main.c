@@ -26,6 +26,8 @@
 #include "core/log.h"
 #include "db/migrate.h"
 #include "http/server.h"
+#include "jobs/jobs.h"
+#include "mail/mail.h"
 #include "shoal_version.h"
 
 enum exit_code { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
@@ -129,6 +131,8 @@ static int cmd_serve(struct cli *cli)
 		db_close(db);
 		return EXIT_FAILED;
 	}
+	if (jobs_start(db, c))
+		log_error("mail and other background jobs will not run");
 	printf("shoal %s: serving %s on http://%s:%u/ (database %s)\n", SHOAL_VERSION,
 	       app.collective_name, host, http_server_port(app.server),
 	       db_kind(db) == DB_SQLITE ? c->db : "postgresql");
@@ -138,6 +142,7 @@ static int cmd_serve(struct cli *cli)
 	log_info("received %s: finishing requests in progress, then stopping",
 	         sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	http_server_stop(app.server);
+	jobs_stop();
 	db_close(db);
 	log_info("stopped");
 	return EXIT_OK;
@@ -168,6 +173,10 @@ static int cmd_demo(struct cli *cli)
 	char err[512];
 	struct db *db;
 	int n;
+	if (cli_get(cli, "accounts")) {
+		demo_print_accounts(stdout);
+		return EXIT_OK;
+	}
 	if (open_db(c, &db))
 		return EXIT_FAILED;
 	int rc = migrate_check(db, err, sizeof err);
@@ -194,12 +203,14 @@ static int cmd_help(struct cli *cli);
 static const struct command commands[] = {
     {"serve", cmd_serve, "Serve the web application", USES_DB | USES_SERVER, NULL, NULL, 0},
     {"migrate", cmd_migrate, "Apply pending database migrations", USES_DB, NULL, NULL, 0},
-    {"demo", cmd_demo, "Load the fictional demo collective (safe to repeat)", USES_DB, NULL, NULL,
-     0},
+    {"demo", cmd_demo, "Load the fictional demo collective (safe to repeat)", USES_DB, demo_options,
+     NULL, 0},
     {"user add", cmd_user_add, "Add a person (the first administrator, or anyone in scripts)",
      USES_DB, user_add_options, NULL, 0},
     {"import organisations", cmd_import_organisations, "Import organisations from a CSV file",
      USES_DB, NULL, "FILE.csv", 1},
+    {"mail test", cmd_mail_test, "Send a test email through the outbox", USES_DB | USES_SERVER,
+     mail_test_options, NULL, 0},
     {"version", cmd_version, "Print the version", USES_NOTHING, NULL, NULL, 0},
     {"help", cmd_help, "Show this help", USES_NOTHING, NULL, NULL, 0},
 };

@@ -4,29 +4,32 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { startShoal, backend } from '../lib/shoal.mjs';
+import { Client, demo } from '../lib/client.mjs';
 
 // Only PostgreSQL can be taken away from under a running node; an SQLite file
 // that is open stays readable. Both backends run every other health test.
 test('/healthz answers 503 while PostgreSQL refuses this node, then 200 again', { skip: backend !== 'postgresql' && 'PostgreSQL only' }, async () => {
-  const shoal = await startShoal({ demo: false });
+  const shoal = await startShoal();
   const url = new URL(shoal.db);
   const name = url.pathname.slice(1);
   const admin = `postgresql:///postgres?host=${url.searchParams.get('host')}&user=${url.searchParams.get('user')}`;
   const psql = (sql) => execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', admin, '-c', sql]);
+  const member = new Client(shoal.url);
   try {
     assert.equal((await fetch(shoal.url + '/healthz')).status, 200);
+    assert.equal((await member.signIn(demo.member)).status, 303);
     psql(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
     psql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}'`);
     const down = await fetch(shoal.url + '/healthz');
     assert.equal(down.status, 503);
     assert.equal((await down.json()).status, 'unavailable');
     // A page that needs the database says so in plain English, not with a crash.
-    const page = await fetch(shoal.url + '/');
+    const page = await member.get('/');
     assert.equal(page.status, 503);
-    assert.match(await page.text(), /Sorry, the service is unavailable/);
+    assert.match(page.text, /Sorry, the service is unavailable/);
     psql(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
     assert.equal((await fetch(shoal.url + '/healthz')).status, 200);
-    assert.equal((await fetch(shoal.url + '/')).status, 200);
+    assert.equal((await member.get('/')).status, 200);
   } finally {
     psql(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
     const { code } = await shoal.stop();

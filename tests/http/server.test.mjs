@@ -4,6 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { startShoal } from '../lib/shoal.mjs';
+import { Client, demo } from '../lib/client.mjs';
 
 let shoal;
 before(async () => {
@@ -46,8 +47,20 @@ function assertSecurityHeaders(res) {
   assert.match(res.headers.get('x-request-id'), /^[0-9a-f]{16}$/);
 }
 
-test('the home page shows the collective in the NHS page shell', async () => {
+test('visitors see the collective and a way to sign in, and nothing more', async () => {
   const res = await fetch(shoal.url + '/');
+  assert.equal(res.status, 200);
+  const html = await res.text();
+  assert.match(html, /<a class="nhsuk-button" href="\/sign-in"/);
+  assert.doesNotMatch(html, /Practices<\/td>/);
+  assert.doesNotMatch(html, /registered patients/);
+});
+
+test('the home page shows a member the collective in the NHS page shell', async () => {
+  const member = new Client(shoal.url);
+  await member.signIn(demo.member);
+  const cookie = [...member.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  const res = await fetch(shoal.url + '/', { headers: { cookie } });
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type'), /^text\/html; charset=utf-8/);
   assertSecurityHeaders(res);
@@ -60,7 +73,7 @@ test('the home page shows the collective in the NHS page shell', async () => {
   assert.match(html, /Practices<\/td><td[^>]*>24</);
   assert.match(html, /Primary Care Networks<\/td><td[^>]*>5</);
   assert.match(html, /look after 234,290 registered patients/);
-  assert.doesNotMatch(html, /<script/, 'pages work without JavaScript');
+  assert.doesNotMatch(html, /<script(?![^>]*\ssrc="\/assets\/)/, 'no inline script: only the enhancement module');
 });
 
 test('the stylesheets have content-hashed URLs cached for a year', async () => {

@@ -188,3 +188,23 @@ int demo_load(struct db *db, int *n_organisations, char *err, size_t errlen)
 	db_release(c);
 	return rc;
 }
+
+const struct cli_option demo_options[] = {
+    {"accounts", NULL, "only print the demo accounts and how to sign in"},
+    {0, 0, 0},
+};
+
+void demo_print_accounts(FILE *out)
+{
+	fprintf(out, "  Demo accounts (all fictional), password %s:\n", DEMO_PASSWORD);
+	for (size_t i = 0; i < sizeof demo_people / sizeof demo_people[0]; i++) {
+		if (demo_people[i].deactivated)
+			continue;
+		fprintf(out, "    %-15s %-34s %s\n", demo_people[i].role, demo_people[i].email,
+		        demo_people[i].mfa ? "(two-step sign-in)" : "");
+	}
+	fprintf(out,
+	        "  For two-step sign-in, add the key %s to an authenticator app\n"
+	        "  (or compute the code with: oathtool --totp -b %s).\n",
+	        DEMO_TOTP_SECRET, DEMO_TOTP_SECRET);
+}

@@ -5,6 +5,9 @@
 #define SHOAL_APP_DEMO_H
 
 #include <stddef.h>
+#include <stdio.h>
+
+#include "core/cli.h"
 
 #include "db/db.h"
 
@@ -20,5 +23,10 @@
  */
 int demo_load(struct db *db, int *n_organisations, char *err, size_t errlen)
     __attribute__((warn_unused_result));
+
+/** Prints how to sign in to each demo account. */
+void demo_print_accounts(FILE *out);
+/** `shoal demo` options. */
+extern const struct cli_option demo_options[];
 
 #endif

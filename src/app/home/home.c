@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "app/access.h"
 #include "app/app.h"
 #include "app/page.h"
 #include "core/format.h"
@@ -36,6 +37,10 @@ void home_page(struct http_request *req, struct http_response *res)
 	struct home_count counts[N_KINDS];
 	char patients[32] = "0";
 	struct home_view v = {.collective = app->collective_name, .counts = counts};
+	const struct viewer *viewer = access_viewer(req);
+	if (!viewer->person_id) /* visitors see only the welcome and the way to sign in */
+		goto render;
+	v.person_name = viewer->name;
 	struct db_conn *c = db_acquire(app->db);
 	if (!c) {
 		res->status = 503;
@@ -66,6 +71,7 @@ void home_page(struct http_request *req, struct http_response *res)
 		if (by_kind[i])
 			counts[v.n_counts++] = (struct home_count){kinds[i].label, by_kind[i]};
 	v.patients = patients;
+render:;
 	struct buf main;
 	buf_init(&main, LIMIT_PAGE_BYTES);
 	tpl_home(&main, &v);

@@ -16,6 +16,7 @@ struct home_count {
 
 struct home_view {
 	const char *collective;
+	const char *person_name; /* NULL for a visitor who has not signed in */
 	const struct home_count *counts;
 	size_t n_counts;
 	const char *patients; /* registered patients across member practices, formatted */
