@@ -2,23 +2,32 @@
 //
 // Session timeout (WCAG 2.2.1): two minutes before an idle session ends, show
 // the warning that the layout renders (hidden) with its "Stay signed in" form,
-// and send that form in the background so the person keeps their place.
-const body = document.body;
-
+// and send that form in the background so the person keeps their place. The
+// server gives seconds left, not a time of day, so a wrong clock does no harm.
 const warning = document.getElementById('session-timeout');
-let endsAt = Number(body.dataset.sessionEnds || 0) * 1000;
+const left = Number(document.body.dataset.sessionSeconds || 0);
+let endsAt = left ? Date.now() + left * 1000 : 0;
 const WARN_MS = 2 * 60 * 1000;
 
+// At the end, sign out on the server too (the clocks may differ a little),
+// then say why on the sign-in page.
+async function signOut() {
+  const csrf = warning.querySelector('input[name="csrf"]').value;
+  await fetch('/sign-out', { method: 'POST', body: new URLSearchParams({ csrf }) }).catch(() => {});
+  window.location.assign('/sign-in?timeout=1');
+}
+
+let timers = [];
 function schedule() {
   if (!warning || !endsAt) return;
-  const delay = Math.max(0, endsAt - WARN_MS - Date.now());
-  setTimeout(() => {
-    warning.hidden = false;
-    warning.querySelector('button')?.focus();
-  }, delay);
-  setTimeout(() => {
-    if (!warning.hidden) window.location.assign('/sign-in?timeout=1');
-  }, Math.max(0, endsAt - Date.now()));
+  timers.forEach(clearTimeout);
+  timers = [
+    setTimeout(() => {
+      warning.hidden = false;
+      warning.querySelector('button')?.focus();
+    }, Math.max(0, endsAt - WARN_MS - Date.now())),
+    setTimeout(signOut, Math.max(0, endsAt - Date.now())),
+  ];
 }
 
 warning?.querySelector('form')?.addEventListener('submit', async (event) => {
@@ -31,11 +40,11 @@ warning?.querySelector('form')?.addEventListener('submit', async (event) => {
   });
   if (res.ok) {
     const data = await res.json();
-    endsAt = data.session_ends * 1000;
+    endsAt = Date.now() + data.session_seconds * 1000;
     warning.hidden = true;
     schedule();
   } else {
-    window.location.assign('/sign-in?timeout=1');
+    signOut();
   }
 });
 

@@ -4,8 +4,10 @@
 #include "app/page.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "app/access.h"
+#include "app/api/api.h"
 #include "app/app.h"
 #include "http/static.h"
 #include "templates.h"
@@ -52,7 +54,8 @@ void page_render(struct http_request *req, struct http_response *res, const char
 	if (viewer->person_id && viewer->via == VIA_SESSION && !viewer->mfa_pending) {
 		p.person_name = viewer->name;
 		p.csrf = access_csrf(req, res);
-		p.session_ends = viewer->expires_at;
+		int64_t left = viewer->expires_at - (int64_t)time(NULL);
+		p.session_seconds = left > 0 ? left : 1;
 	}
 	/* Pages about people are private: no shared cache may keep them. */
 	http_response_header(res, "Cache-Control", "no-store");
@@ -94,6 +97,10 @@ static const struct error_text errors[] = {
 
 void page_error(struct http_request *req, struct http_response *res)
 {
+	if (access_is_api(req)) { /* programs get JSON, not a page */
+		api_error_page(req, res);
+		return;
+	}
 	const struct error_text *e = &errors[sizeof errors / sizeof errors[0] - 1];
 	for (size_t i = 0; i < sizeof errors / sizeof errors[0]; i++)
 		if (errors[i].status == res->status)

@@ -26,7 +26,8 @@ struct page {
 	int demo; /* show the "fictional demo" banner */
 	const char *person_name;  /* the signed-in person, or NULL */
 	const char *csrf;         /* for the sign-out and stay-signed-in forms */
-	long long session_ends;   /* Unix time the session ends if idle; 0 when not signed in */
+	long long session_seconds; /* until the session ends if idle; 0 when not signed in.
+	                            * Relative, so a wrong clock on the computer does not matter. */
 	const char *path;         /* this page, to come back to after "stay signed in" */
 	const struct nav_item *nav;
 	size_t n_nav;

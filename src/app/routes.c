@@ -9,6 +9,8 @@
  */
 #include "app/access.h"
 #include "app/account/account.h"
+#include "app/api/api.h"
+#include "app/api/tokens.h"
 #include "app/app.h"
 #include "app/health/health.h"
 #include "app/home/home.h"
@@ -28,5 +30,13 @@ const struct http_route app_routes[] = {
     {"POST", "/sign-out-everywhere", account_sign_out_everywhere, ACCESS_ENROLLING},
     {"POST", "/session/extend", account_extend, ACCESS_ENROLLING},
     {"GET", "/account", account_page, ACCESS_SIGNED_IN},
+    /* API tokens (the person's own, on their account) and the JSON API: src/app/api/ */
+    {"GET", "/account/tokens", tokens_page, ACCESS_SIGNED_IN},
+    {"POST", "/account/tokens", tokens_create_page, ACCESS_SIGNED_IN},
+    {"POST", "/account/tokens/{id}/revoke", tokens_revoke_page, ACCESS_SIGNED_IN},
+    {"GET", "/api/v1/me", api_me, ACCESS_SIGNED_IN},
+    {"GET", "/api/v1/tokens", api_tokens_list, ACCESS_SIGNED_IN},
+    {"DELETE", "/api/v1/tokens/{id}", api_token_revoke, ACCESS_SIGNED_IN},
+    {"GET", "/api/v1/openapi.json", api_openapi, ACCESS_PUBLIC},
 };
 const int app_n_routes = sizeof app_routes / sizeof app_routes[0];

@@ -207,8 +207,7 @@ void account_extend(struct http_request *req, struct http_response *res)
 	const char *accept = http_header(req, "Accept");
 	if (accept && strstr(accept, "application/json")) {
 		res->content_type = "application/json";
-		buf_printf(&res->body, "{\"session_ends\":%lld}\n",
-		           (long long)time(NULL) + LIMIT_SESSION_IDLE);
+		buf_printf(&res->body, "{\"session_seconds\":%d}\n", LIMIT_SESSION_IDLE);
 		return;
 	}
 	http_redirect(res, account_safe_next(form_get(access_form(req), "next")));

@@ -1,0 +1,309 @@
+/*
+ * tokens.c — the API token model and `shoal token create` (see tokens.h).
+ */
+#include "app/api/tokens.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "app/people/people.h"
+#include "auth/audit.h"
+#include "auth/policy.h"
+#include "auth/session.h"
+#include "db/migrate.h"
+#include "http/form.h"
+
+const char *tokens_clean_name(const char *in, char out[TOKENS_NAME_MAX_BYTES + 1])
+{
+	out[0] = '\0';
+	if (!in)
+		return "Enter a name that says what the token is for";
+	while (isspace((unsigned char)*in))
+		in++;
+	size_t n = strlen(in);
+	while (n && isspace((unsigned char)in[n - 1]))
+		n--;
+	if (n == 0)
+		return "Enter a name that says what the token is for";
+	if (!utf8_valid(in, n))
+		return "Token name must be plain text";
+	size_t chars = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)in[i];
+		if (ch < ' ' || ch == 0x7f)
+			return "Token name must be on one line, without tabs";
+		chars += (ch & 0xc0) != 0x80; /* count characters, not bytes */
+	}
+	if (chars > TOKENS_NAME_MAX_CHARS || n > TOKENS_NAME_MAX_BYTES)
+		return "Token name must be 100 characters or fewer";
+	memcpy(out, in, n);
+	out[n] = '\0';
+	return NULL;
+}
+
+void tokens_generate(char out[TOKENS_CHARS + 1])
+{
+	char random[AUTH_TOKEN_CHARS + 1];
+	auth_random_token(random);
+	snprintf(out, TOKENS_CHARS + 1, TOKENS_PREFIX "%s", random);
+}
+
+int tokens_create(struct db_conn *c, int64_t person_id, const char *name, bool write,
+                  char token[TOKENS_CHARS + 1], int64_t *id)
+{
+	/* Touching the person's row first serialises token creation per person on
+	 * PostgreSQL (the row lock is held to commit), so two requests at once
+	 * cannot both pass the count below; SQLite's BEGIN IMMEDIATE already does. */
+	struct db_stmt *st = db_prepare(c, "UPDATE people SET updated_at = updated_at "
+	                                   "WHERE id = $1 AND deactivated_at IS NULL RETURNING id");
+	if (!st)
+		return DB_ERR;
+	db_bind_int(st, 1, person_id);
+	int rc = db_step(st);
+	db_reset(st);
+	if (rc != DB_ROW)
+		return rc == DB_DONE ? TOKENS_ERR_NO_PERSON : rc;
+	st = db_prepare(c, "SELECT count(*) FROM api_tokens WHERE person_id = $1 AND revoked_at IS NULL");
+	if (!st)
+		return DB_ERR;
+	db_bind_int(st, 1, person_id);
+	rc = db_step(st);
+	int64_t live = rc == DB_ROW ? db_col_int(st, 0) : 0;
+	db_reset(st);
+	if (rc != DB_ROW)
+		return rc < 0 ? rc : DB_ERR;
+	if (live >= TOKENS_MAX_PER_PERSON)
+		return TOKENS_ERR_TOO_MANY;
+	char hash[AUTH_HASH_CHARS + 1];
+	tokens_generate(token);
+	auth_hash_token(token, hash);
+	st = db_prepare(c, "INSERT INTO api_tokens (person_id, name, token_hash, scope, created_at) "
+	                   "VALUES ($1, $2, $3, $4, $5) RETURNING id");
+	if (!st)
+		return DB_ERR;
+	db_bind_int(st, 1, person_id);
+	db_bind_text(st, 2, name);
+	db_bind_text(st, 3, hash);
+	db_bind_text(st, 4, write ? "write" : "read");
+	db_bind_int(st, 5, (int64_t)time(NULL));
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		*id = db_col_int(st, 0);
+		rc = db_step(st);
+	}
+	db_reset(st);
+	return rc == DB_DONE ? DB_OK : rc < 0 ? rc : DB_ERR;
+}
+
+/* Columns 1-4 of the queries below: name, scope, created_at, last_used_at. */
+static void row_fill(struct db_stmt *st, struct token_row *row)
+{
+	const char *name = db_col_text(st, 1), *scope = db_col_text(st, 2);
+	snprintf(row->name, sizeof row->name, "%s", name ? name : "");
+	row->write = scope && !strcmp(scope, "write");
+	row->created_at = db_col_int(st, 3);
+	row->last_used_at = db_col_int(st, 4);
+}
+
+int tokens_list(struct db_conn *c, int64_t person_id, struct token_row out[TOKENS_MAX_PER_PERSON],
+                int *n)
+{
+	*n = 0;
+	struct db_stmt *st =
+	    db_prepare(c, "SELECT id, name, scope, created_at, last_used_at FROM api_tokens "
+	                  "WHERE person_id = $1 AND revoked_at IS NULL "
+	                  "ORDER BY created_at DESC, id DESC LIMIT $2");
+	if (!st)
+		return DB_ERR;
+	db_bind_int(st, 1, person_id);
+	db_bind_int(st, 2, TOKENS_MAX_PER_PERSON);
+	int rc;
+	while ((rc = db_step(st)) == DB_ROW && *n < TOKENS_MAX_PER_PERSON) {
+		out[*n].id = db_col_int(st, 0);
+		row_fill(st, &out[*n]);
+		(*n)++;
+	}
+	db_reset(st);
+	return rc < 0 ? rc : DB_OK;
+}
+
+int tokens_find(struct db_conn *c, int64_t id, int64_t *owner, struct token_row *row)
+{
+	struct db_stmt *st = db_prepare(c, "SELECT person_id, name, scope, created_at, "
+	                                   "last_used_at FROM api_tokens WHERE id = $1");
+	if (!st)
+		return DB_ERR;
+	db_bind_int(st, 1, id);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		*owner = db_col_int(st, 0);
+		row->id = id;
+		row_fill(st, row);
+	}
+	db_reset(st);
+	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : rc;
+}
+
+int tokens_revoke(struct db_conn *c, int64_t id)
+{
+	struct db_stmt *st = db_prepare(c, "UPDATE api_tokens SET revoked_at = $2 "
+	                                   "WHERE id = $1 AND revoked_at IS NULL RETURNING id");
+	if (!st)
+		return DB_ERR;
+	db_bind_int(st, 1, id);
+	db_bind_int(st, 2, (int64_t)time(NULL));
+	int rc = db_step(st);
+	if (rc == DB_ROW)
+		rc = db_step(st) == DB_DONE ? 1 : DB_ERR;
+	db_reset(st);
+	return rc == 1 ? 1 : rc == DB_DONE ? 0 : rc;
+}
+
+/* Days since 1970-01-01 of a date in the proleptic Gregorian calendar
+ * (Howard Hinnant's days_from_civil); POSIX has no timegm. */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/* 01:00 UTC on the last Sunday of a 31-day month, when UK clocks change. */
+static int64_t clock_change(int64_t year, int month)
+{
+	int64_t last = days_from_civil(year, month, 31);
+	int64_t weekday = ((last + 4) % 7 + 7) % 7; /* 1970-01-01 was a Thursday; 0 = Sunday */
+	return (last - weekday) * 86400 + 3600;
+}
+
+void tokens_format_time(int64_t t, char out[48])
+{
+	static const char *const months[12] = {"January", "February", "March",     "April",
+	                                       "May",     "June",     "July",      "August",
+	                                       "September", "October", "November", "December"};
+	struct tm tm;
+	time_t utc = (time_t)t;
+	if (!gmtime_r(&utc, &tm)) {
+		snprintf(out, 48, "unknown");
+		return;
+	}
+	/* British Summer Time: from the last Sunday in March to the last in October. */
+	int64_t year = tm.tm_year + 1900;
+	time_t local = utc;
+	if (t >= clock_change(year, 3) && t < clock_change(year, 10))
+		local += 3600;
+	gmtime_r(&local, &tm);
+	int hour = tm.tm_hour % 12 ? tm.tm_hour % 12 : 12;
+	snprintf(out, 48, "%d %s %d at %d:%02d%s", tm.tm_mday, months[tm.tm_mon],
+	         tm.tm_year + 1900, hour, tm.tm_min, tm.tm_hour < 12 ? "am" : "pm");
+}
+
+const struct cli_option token_create_options[] = {
+    {"email", "E", "the email address of the person the token acts as (required)"},
+    {"scope", "SCOPE", "read (the default) or write; partners may hold read tokens only"},
+    {"name", "N", "what the token is for (default: \"Created on the command line\")"},
+    {0, 0, 0},
+};
+
+/* Finds a person by email for the command line, which may say why not. Returns
+ * 1 (active, viewer filled), 0 (no one), 2 (deactivated) or < 0. */
+static int find_holder(struct db_conn *c, const char *email, struct viewer *holder)
+{
+	struct db_stmt *st = db_prepare(
+	    c, "SELECT id, deactivated_at IS NOT NULL FROM people WHERE email = $1");
+	if (!st)
+		return DB_ERR;
+	db_bind_text(st, 1, email);
+	int rc = db_step(st);
+	int64_t id = rc == DB_ROW ? db_col_int(st, 0) : 0;
+	bool deactivated = rc == DB_ROW && db_col_int(st, 1);
+	db_reset(st);
+	if (rc != DB_ROW)
+		return rc == DB_DONE ? 0 : rc;
+	if (deactivated)
+		return 2;
+	return session_load_person(c, id, holder);
+}
+
+int cmd_token_create(struct cli *cli)
+{
+	char email[LIMIT_EMAIL_BYTES + 1], name[TOKENS_NAME_MAX_BYTES + 1], err[512];
+	const char *scope = cli_get(cli, "scope") ? cli_get(cli, "scope") : "read";
+	const char *raw_name =
+	    cli_get(cli, "name") ? cli_get(cli, "name") : "Created on the command line";
+	if (!cli_get(cli, "email") || people_normalise_email(cli_get(cli, "email"), email)) {
+		fprintf(stderr, "shoal token create: --email needs a valid email address\n");
+		return 2;
+	}
+	if (strcmp(scope, "read") && strcmp(scope, "write")) {
+		fprintf(stderr, "shoal token create: --scope must be read or write\n");
+		return 2;
+	}
+	const char *problem = tokens_clean_name(raw_name, name);
+	if (problem) {
+		fprintf(stderr, "shoal token create: --name: %s\n", problem);
+		return 2;
+	}
+	bool write = !strcmp(scope, "write");
+	struct db *db;
+	if (db_open(cli->config->db, 1, &db, err, sizeof err) ||
+	    migrate_check(db, err, sizeof err)) {
+		fprintf(stderr, "shoal: %s\n", err);
+		return 1;
+	}
+	struct db_conn *c = db_acquire(db);
+	struct viewer holder = {0};
+	char token[TOKENS_CHARS + 1];
+	int64_t id = 0;
+	int rc = c ? db_begin(c) : DB_ERR_CONN;
+	if (rc == DB_OK) {
+		int found = find_holder(c, email, &holder);
+		if (found == 0 || found == 2) {
+			fprintf(stderr, "shoal token create: %s %s\n", email,
+			        found ? "is deactivated" : "has no account");
+			rc = DB_ERR;
+			goto done;
+		}
+		rc = found < 0 ? found : DB_OK;
+	}
+	if (rc >= 0 && !policy_may_hold_token(&holder, write)) {
+		fprintf(stderr, "shoal token create: partners may hold read tokens only: use "
+		                "--scope read\n");
+		rc = DB_ERR;
+		goto done;
+	}
+	if (rc >= 0 && (rc = tokens_create(c, holder.person_id, name, write, token, &id)) ==
+	                   TOKENS_ERR_TOO_MANY) {
+		fprintf(stderr,
+		        "shoal token create: %s already holds %d tokens, the most allowed: they "
+		        "can revoke one on their account page\n",
+		        email, TOKENS_MAX_PER_PERSON);
+		goto done;
+	}
+	if (rc == DB_OK) {
+		char subject[32], detail[TOKENS_NAME_MAX_BYTES + 96];
+		snprintf(subject, sizeof subject, "person:%lld", (long long)holder.person_id);
+		snprintf(detail, sizeof detail, "token %lld (%s) \"%s\", from the command line",
+		         (long long)id, scope, name);
+		struct audit_entry e = {0, "system", "token-created", subject, detail, NULL};
+		rc = audit_record(c, &e);
+	}
+	if (rc == DB_OK)
+		rc = db_commit(c);
+	if (rc == TOKENS_ERR_NO_PERSON)
+		fprintf(stderr, "shoal token create: %s is deactivated\n", email);
+	else if (rc != DB_OK)
+		fprintf(stderr, "shoal token create: %s\n",
+		        c ? db_errmsg(c) : "the database cannot be reached");
+	else
+		printf("%s\n", token);
+done:
+	db_release(c);
+	db_close(db);
+	return rc == DB_OK ? 0 : 1;
+}
