@@ -17,6 +17,7 @@
 #include "app/demo/demo.h"
 #include "app/organisations/organisations.h"
 #include "app/access.h"
+#include "app/api/tokens.h"
 #include "app/page.h"
 #include "app/people/people.h"
 #include "auth/crypto.h"
@@ -51,7 +52,11 @@ static const char db_help[] =
 static const char server_help[] =
     "  --listen HOST:PORT  address to listen on (default 127.0.0.1:8080; port 0 picks one)\n"
     "  --threads N         HTTP worker threads (default: one per core)\n"
-    "  --quiet             no access log\n";
+    "  --quiet             no access log\n"
+    "  --base-url URL      how people reach Shoal, for links in emails (default http://127.0.0.1:8080)\n"
+    "  --smtp-url URL      smtp://HOST:PORT or smtps://HOST:PORT; empty writes mail to files\n"
+    "  --mail-from FROM    the From: of Shoal's mail (default Shoal <shoal@localhost>)\n"
+    "  --mail-dir DIR      where mail files go without SMTP (default var/mail)\n";
 static const char config_help[] =
     "  --config FILE       read settings from an INI file first (also SHOAL_CONFIG)\n"
     "  --help              show this help\n"
@@ -211,6 +216,8 @@ static const struct command commands[] = {
      USES_DB, NULL, "FILE.csv", 1},
     {"mail test", cmd_mail_test, "Send a test email through the outbox", USES_DB | USES_SERVER,
      mail_test_options, NULL, 0},
+    {"token create", cmd_token_create, "Make an API token for a person and print it once",
+     USES_DB, token_create_options, NULL, 0},
     {"version", cmd_version, "Print the version", USES_NOTHING, NULL, NULL, 0},
     {"help", cmd_help, "Show this help", USES_NOTHING, NULL, NULL, 0},
 };
