@@ -1,0 +1,164 @@
+// tests/http/policy.test.mjs — the access matrix: every route in
+// src/app/routes.c, asked by every kind of visitor, must be allowed or refused
+// exactly as the table below says. The table is written by hand from
+// DOMAIN.md, not derived from the code, and the test fails when a route is
+// missing from it or a row names a route that no longer exists.
+//
+// Asking is side-effect free: state-changing routes are sent without a CSRF
+// token, and the before hook asks the policy before it checks the token, so an
+// allowed visitor gets "This form could not be sent" and a refused one gets the
+// sign-in redirect, "You do not have access", or a 401/403 from the API.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startShoal, backend, run } from '../lib/shoal.mjs';
+import { Client, demo } from '../lib/client.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+// Who asks. "otherMember" is staff of another practice; "mustEnrol" is an
+// executive without two-step sign-in yet; "mfaPending" has passed the password
+// but not the code; "deactivated" holds a session from before deactivation.
+const everyone = ['anonymous', 'member', 'otherMember', 'lead', 'executive', 'admin', 'partner', 'mustEnrol', 'mfaPending', 'deactivated'];
+const signedIn = ['member', 'otherMember', 'lead', 'executive', 'admin', 'partner'];
+const enrolling = [...signedIn, 'mustEnrol'];
+const members = ['member', 'otherMember', 'lead', 'executive', 'admin'];
+const leads = ['lead', 'executive', 'admin'];
+const executive = ['executive', 'admin'];
+const admin = ['admin'];
+
+// route → [sample path, who is allowed]. Sample ids are filled in before().
+const matrix = {
+  'GET /': ['/', everyone],
+  'GET /healthz': ['/healthz', everyone],
+  'GET /metrics': ['/metrics', everyone],
+  'GET /assets/images/{name}': ['/assets/images/nhsuk-icon-cross.svg', everyone],
+  'GET /assets/{hash}/{name}': ['ASSET', everyone],
+  'GET /favicon.ico': ['/favicon.ico', everyone],
+  'GET /sign-in': ['/sign-in', everyone],
+  'POST /sign-in': ['/sign-in', everyone],
+  'POST /sign-out': ['/sign-out', enrolling],
+  'POST /sign-out-everywhere': ['/sign-out-everywhere', enrolling],
+  'POST /session/extend': ['/session/extend', enrolling],
+  'GET /account': ['/account', signedIn],
+  'GET /account/tokens': ['/account/tokens', signedIn],
+  'POST /account/tokens': ['/account/tokens', signedIn],
+  'POST /account/tokens/{id}/revoke': ['/account/tokens/999999/revoke', signedIn],
+  'GET /api/v1/me': ['/api/v1/me', signedIn],
+  'GET /api/v1/tokens': ['/api/v1/tokens', signedIn],
+  'DELETE /api/v1/tokens/{id}': ['/api/v1/tokens/999999', signedIn],
+  'GET /api/v1/openapi.json': ['/api/v1/openapi.json', everyone],
+  'GET /sign-in/mfa': ['/sign-in/mfa', everyone],
+  'POST /sign-in/mfa': ['/sign-in/mfa', everyone],
+  'GET /account/mfa': ['/account/mfa', enrolling],
+  'POST /account/mfa/confirm': ['/account/mfa/confirm', enrolling],
+  'POST /account/mfa/recovery-codes': ['/account/mfa/recovery-codes', signedIn],
+  'POST /account/mfa/disable': ['/account/mfa/disable', signedIn],
+  'POST /admin/people/{id}/mfa-reset': ['/admin/people/VICTIM/mfa-reset', admin],
+};
+
+/** The routes in src/app/routes.c, as "METHOD /pattern". */
+function routesInCode() {
+  const source = readFileSync(join(root, 'src', 'app', 'routes.c'), 'utf8');
+  const table = source.slice(source.indexOf('app_routes[] = {'), source.indexOf('};', source.indexOf('app_routes[] = {')));
+  return [...table.matchAll(/\{"([A-Z]+)",\s*"([^"]+)",/g)].map((m) => `${m[1]} ${m[2]}`);
+}
+
+let shoal;
+const clients = {};
+let sample = {};
+
+function sql(statement) {
+  if (backend === 'postgresql') return execFileSync('psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', shoal.db, '-c', statement]).toString().trim();
+  return execFileSync('sqlite3', [shoal.db.replace(/^sqlite:/, ''), statement]).toString().trim();
+}
+
+async function addPerson(email, role, organisation) {
+  const r = await run(['user', 'add', '--db', shoal.db, '--email', email, '--name', email, '--role', role, '--organisation', organisation, '--password-stdin'], { input: 'policy matrix password\n' });
+  assert.equal(r.status, 0, r.stderr);
+}
+
+before(async () => {
+  shoal = await startShoal();
+  const as = async (name, email, password) => {
+    clients[name] = new Client(shoal.url);
+    if (email) await clients[name].signIn(email, password);
+  };
+  await as('anonymous');
+  await as('member', demo.member);
+  await as('otherMember', demo.otherMember);
+  await as('lead', demo.lead);
+  await as('executive', demo.executive);
+  await as('admin', demo.admin);
+  await as('partner', demo.partner);
+  await addPerson('new-exec@wyvern.example', 'executive', 'LMCZ1');
+  await as('mustEnrol', 'new-exec@wyvern.example', 'policy matrix password');
+  clients.mfaPending = new Client(shoal.url);
+  const r = await clients.mfaPending.post('/sign-in', { email: demo.executive, password: 'wyvern-demo-2026' }, { from: '/sign-in' });
+  assert.match(r.location, /^\/sign-in\/mfa/);
+  await addPerson('leaving@wyvern.example', 'member', 'Z80003');
+  await as('deactivated', 'leaving@wyvern.example', 'policy matrix password');
+  sql("UPDATE people SET deactivated_at = 1 WHERE email = 'leaving@wyvern.example'");
+  await addPerson('victim@wyvern.example', 'member', 'Z80003');
+  const home = await clients.anonymous.get('/');
+  sample = {
+    ASSET: home.text.match(/href="(\/assets\/[0-9a-f]{16}\/app\.css)"/)[1],
+    VICTIM: sql("SELECT id FROM people WHERE email = 'victim@wyvern.example'"),
+  };
+});
+
+after(async () => {
+  await shoal.stop();
+});
+
+/** Asks route as visitor; returns true when the policy let the request through. */
+async function allowed(visitor, method, path) {
+  const c = clients[visitor];
+  const r = await c.request(path, { method, form: method === 'GET' ? undefined : {} });
+  if (r.status === 401) return false;
+  if (r.status === 303 && r.location?.startsWith('/sign-in?next=')) return false;
+  if (r.status === 303 && r.location === '/account/mfa' && visitor === 'mustEnrol') return false;
+  if (r.status === 403) {
+    if (/This form could not be sent|missing or wrong CSRF token/.test(r.text)) return true;
+    return false;
+  }
+  return true;
+}
+
+test('every route in routes.c is in the access matrix, and every row is a route', () => {
+  const code = routesInCode();
+  assert.deepEqual(code.filter((r) => !(r in matrix)), [], 'routes missing from the matrix');
+  assert.deepEqual(Object.keys(matrix).filter((r) => !code.includes(r)), [], 'matrix rows that are not routes');
+});
+
+for (const [route, [path, who]] of Object.entries(matrix)) {
+  test(`access: ${route}`, async () => {
+    const [method] = route.split(' ');
+    const concrete = path.replace(/ASSET|VICTIM/g, (k) => sample[k]);
+    const wrong = [];
+    for (const visitor of everyone) {
+      const got = await allowed(visitor, method, concrete);
+      if (got !== who.includes(visitor)) wrong.push(`${visitor} ${got ? 'allowed' : 'refused'}`);
+    }
+    assert.deepEqual(wrong, [], `${route} (${concrete})`);
+  });
+}
+
+test('API tokens: the same rules with a bearer token, and nothing for a deactivated person', async () => {
+  const token = async (email) => {
+    const r = await run(['token', 'create', '--db', shoal.db, '--email', email, '--scope', 'read']);
+    return r.status === 0 ? r.stdout.trim() : null;
+  };
+  const partner = await token(demo.partner);
+  assert.ok(partner, 'a partner can hold a read token');
+  const r = await fetch(shoal.url + '/api/v1/me', { headers: { authorization: `Bearer ${partner}` } });
+  assert.equal(r.status, 200);
+  await addPerson('token-leaver@wyvern.example', 'member', 'Z80004');
+  const leaver = await token('token-leaver@wyvern.example');
+  assert.equal((await fetch(shoal.url + '/api/v1/me', { headers: { authorization: `Bearer ${leaver}` } })).status, 200);
+  sql("UPDATE people SET deactivated_at = 1 WHERE email = 'token-leaver@wyvern.example'");
+  assert.equal((await fetch(shoal.url + '/api/v1/me', { headers: { authorization: `Bearer ${leaver}` } })).status, 401);
+});
