@@ -9,7 +9,7 @@ BUILD_ASAN ?= build-asan
 DB         ?= sqlite:var/shoal.db
 LISTEN     ?= 127.0.0.1:8080
 
-.PHONY: all setup setup-test build run test format check-format clean
+.PHONY: all setup setup-test build run test fuzz format check-format clean
 
 all: build
 
@@ -40,11 +40,41 @@ run: build
 test: setup-test
 	@tests/run
 
+# make fuzz: each fuzz target runs for FUZZ_SECONDS under libFuzzer (clang); new
+# interesting inputs land in tests/fuzz/corpus/<target>/, crashes in tests/fuzz/crashes/.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@tools/setup fuzz
+	@[ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzzing=true \
+		-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized >/dev/null
+	@ninja -C build-fuzz --quiet
+	@mkdir -p tests/fuzz/crashes
+	@for t in form csv router html email; do \
+		echo "== fuzzing $$t for $(FUZZ_SECONDS) s"; \
+		build-fuzz/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+			-artifact_prefix=tests/fuzz/crashes/$$t- tests/fuzz/corpus/$$t 2>&1 | tail -n 2 || exit 1; \
+	done
+
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
 
-check-format:
+check-# make fuzz: each fuzz target runs for FUZZ_SECONDS under libFuzzer (clang); new
+# interesting inputs land in tests/fuzz/corpus/<target>/, crashes in tests/fuzz/crashes/.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@tools/setup fuzz
+	@[ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzzing=true \
+		-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized >/dev/null
+	@ninja -C build-fuzz --quiet
+	@mkdir -p tests/fuzz/crashes
+	@for t in form csv router html email; do \
+		echo "== fuzzing $$t for $(FUZZ_SECONDS) s"; \
+		build-fuzz/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+			-artifact_prefix=tests/fuzz/crashes/$$t- tests/fuzz/corpus/$$t 2>&1 | tail -n 2 || exit 1; \
+	done
+
+format:
 	@clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) build-fuzz

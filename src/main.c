@@ -63,13 +63,6 @@ static const char config_help[] =
     "Each setting can also be given as SHOAL_<NAME> in the environment (SHOAL_DB, SHOAL_LISTEN…);\n"
     "flags win over the environment, which wins over the file.\n";
 
-const char *cli_get(const struct cli *cli, const char *name)
-{
-	for (int i = 0; i < cli->n_options; i++)
-		if (!strcmp(cli->names[i], name))
-			return cli->values[i];
-	return NULL;
-}
 
 static unsigned pool_size(const struct config *c)
 {
@@ -216,8 +209,8 @@ static const struct command commands[] = {
      USES_DB, NULL, "FILE.csv", 1},
     {"mail test", cmd_mail_test, "Send a test email through the outbox", USES_DB | USES_SERVER,
      mail_test_options, NULL, 0},
-    {"token create", cmd_token_create, "Make an API token for a person and print it once",
-     USES_DB, token_create_options, NULL, 0},
+    {"token create", cmd_token_create, "Make an API token for a person and print it once", USES_DB,
+     token_create_options, NULL, 0},
     {"version", cmd_version, "Print the version", USES_NOTHING, NULL, NULL, 0},
     {"help", cmd_help, "Show this help", USES_NOTHING, NULL, NULL, 0},
 };
