@@ -58,22 +58,7 @@ fuzz:
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
 
-check-# make fuzz: each fuzz target runs for FUZZ_SECONDS under libFuzzer (clang); new
-# interesting inputs land in tests/fuzz/corpus/<target>/, crashes in tests/fuzz/crashes/.
-FUZZ_SECONDS ?= 60
-fuzz:
-	@tools/setup fuzz
-	@[ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzzing=true \
-		-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized >/dev/null
-	@ninja -C build-fuzz --quiet
-	@mkdir -p tests/fuzz/crashes
-	@for t in form csv router html email; do \
-		echo "== fuzzing $$t for $(FUZZ_SECONDS) s"; \
-		build-fuzz/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
-			-artifact_prefix=tests/fuzz/crashes/$$t- tests/fuzz/corpus/$$t 2>&1 | tail -n 2 || exit 1; \
-	done
-
-format:
+check-format:
 	@clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
 
 clean:
