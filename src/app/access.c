@@ -13,6 +13,7 @@
 #include "auth/session.h"
 #include "core/log.h"
 #include "core/xmalloc.h"
+#include "render/json.h"
 
 #define CSRF_COOKIE "shoal_csrf"
 
@@ -79,9 +80,7 @@ const char *access_csrf(struct http_request *req, struct http_response *res)
 
 static int api_error(struct http_response *res, unsigned status, const char *message)
 {
-	res->status = status;
-	res->content_type = "application/json";
-	buf_printf(&res->body, "{\"error\":\"%s\"}\n", message);
+	render_json_error(res, status, message);
 	if (status == 401)
 		http_response_header(res, "WWW-Authenticate", "Bearer realm=\"shoal\"");
 	return 1;
@@ -185,7 +184,7 @@ int access_before(struct http_request *req, struct http_response *res)
 	}
 	if (is_state_changing(req->method)) {
 		if (st->viewer.via == VIA_TOKEN) {
-			if (!st->viewer.token_write)
+			if (!policy_may_write(&st->viewer))
 				return api_error(res, 403, "this token may only read");
 		} else if (check_csrf(req, res)) {
 			return access_is_api(req)

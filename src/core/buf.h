@@ -38,7 +38,7 @@ int buf_putc(struct buf *b, char c);
 /** Appends printf-formatted text. */
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /** Same, with a va_list. */
-int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+int buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /** Takes the data out of the buffer (caller frees it) and leaves it empty. */
 char *buf_take(struct buf *b);
 

@@ -16,7 +16,8 @@ void log_set_quiet(int quiet)
 	log_quiet = quiet;
 }
 
-static void log_line(const char *level, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void log_line(const char *level, const char *fmt,
+                                                           va_list ap)
 {
 	char line[2048];
 	struct timespec ts;

@@ -373,7 +373,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	atomic_fetch_sub(&s->in_flight, 1);
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	(void)cls;
 	char line[512];
