@@ -48,15 +48,15 @@ static json_t *json_time(int64_t t)
 /* The person's organisations, as in the Me schema. NULL on error. */
 static json_t *organisations_of(struct db_conn *c, int64_t person_id)
 {
-	struct db_stmt *st = db_prepare(
-	    c, "SELECT o.ods_code, o.name, o.kind, m.lead FROM memberships m "
-	       "JOIN organisations o ON o.id = m.organisation_id "
-	       "WHERE m.person_id = $1 ORDER BY o.name, o.id");
+	struct db_stmt *st =
+	    db_prepare(c, "SELECT o.ods_code, o.name, o.kind, m.lead FROM memberships m "
+	                  "JOIN organisations o ON o.id = m.organisation_id "
+	                  "WHERE m.person_id = $1 ORDER BY o.name, o.id");
 	if (!st)
 		return NULL;
 	db_bind_int(st, 1, person_id);
 	json_t *list = json_array();
-	int rc;
+	int rc = DB_DONE;
 	while (list && (rc = db_step(st)) == DB_ROW) {
 		json_t *org = json_pack("{s:s, s:s, s:s, s:b}", "ods_code", db_col_text(st, 0),
 		                        "name", db_col_text(st, 1), "kind", db_col_text(st, 2),
@@ -94,10 +94,10 @@ void api_me(struct http_request *req, struct http_response *res)
 	json_t *roles = v->leads ? json_pack("[s, s]", policy_role_name(v->role), "practice-lead")
 	                         : json_pack("[s]", policy_role_name(v->role));
 	render_json(res, 200,
-	            json_pack("{s:I, s:s, s:s, s:s, s:o*, s:b, s:o}", "id",
-	                      (json_int_t)v->person_id, "email", v->email, "name", v->name, "role",
-	                      policy_role_name(v->role), "roles", roles, "mfa",
-	                      (int)v->mfa_enrolled, "organisations", organisations));
+	            json_pack("{s:I, s:s, s:s, s:s, s:o, s:b, s:o}", "id", (json_int_t)v->person_id,
+	                      "email", v->email, "name", v->name, "role", policy_role_name(v->role),
+	                      "roles", roles, "mfa", (int)v->mfa_enrolled, "organisations",
+	                      organisations));
 }
 
 const char *api_openapi_text(size_t *size)
@@ -125,8 +125,7 @@ void api_openapi(struct http_request *req, struct http_response *res)
 		return;
 	}
 	/* Where this installation is reached: the same base as links in emails. */
-	json_object_set_new(doc, "servers",
-	                    json_pack("[{s:s}]", "url", app->config->base_url));
+	json_object_set_new(doc, "servers", json_pack("[{s:s}]", "url", app->config->base_url));
 	render_json(res, 200, doc);
 }
 
@@ -150,11 +149,11 @@ void api_tokens_list(struct http_request *req, struct http_response *res)
 	json_t *list = json_array();
 	for (int i = 0; list && i < n; i++) {
 		if (json_array_append_new(
-		        list, json_pack("{s:I, s:s, s:s, s:o, s:o}", "id", (json_int_t)rows[i].id,
-		                        "name", rows[i].name, "scope",
-		                        rows[i].write ? "write" : "read", "created_at",
-		                        json_time(rows[i].created_at), "last_used_at",
-		                        json_time(rows[i].last_used_at)))) {
+		        list,
+		        json_pack("{s:I, s:s, s:s, s:o, s:o}", "id", (json_int_t)rows[i].id, "name",
+		                  rows[i].name, "scope", rows[i].write ? "write" : "read",
+		                  "created_at", json_time(rows[i].created_at), "last_used_at",
+		                  json_time(rows[i].last_used_at)))) {
 			json_decref(list);
 			list = NULL;
 		}

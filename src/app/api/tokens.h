@@ -32,7 +32,7 @@
 
 /* tokens_create's refusals, beside the negative enum db_rc codes. */
 enum tokens_rc {
-	TOKENS_ERR_TOO_MANY = -20, /* the person already holds TOKENS_MAX_PER_PERSON live tokens */
+	TOKENS_ERR_TOO_MANY = -20,  /* the person already holds TOKENS_MAX_PER_PERSON live tokens */
 	TOKENS_ERR_NO_PERSON = -21, /* no such active person */
 };
 

