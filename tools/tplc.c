@@ -254,7 +254,10 @@ static size_t add_token(struct template_file *t, enum token_kind kind, int line)
 /* {{ EXPR }}, {{ int EXPR }} or {{ html EXPR }}. */
 static void add_value(struct template_file *t, int line, const char *s, const char *e)
 {
-	struct token *k = &t->tokens[add_token(t, TOK_VALUE, line)];
+	/* Index first: add_token may move t->tokens, and the order in which an
+	 * expression like &t->tokens[add_token(…)] reads t->tokens is unspecified. */
+	size_t at = add_token(t, TOK_VALUE, line);
+	struct token *k = &t->tokens[at];
 	char *inner = trimmed_copy(s, e);
 	const char *expr = inner, *rest;
 	if ((rest = after_word(inner, "int"))) {
