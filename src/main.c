@@ -18,6 +18,7 @@
 #include "app/organisations/organisations.h"
 #include "app/access.h"
 #include "app/api/tokens.h"
+#include "app/audit/audit.h"
 #include "app/page.h"
 #include "app/people/people.h"
 #include "auth/crypto.h"
@@ -211,6 +212,8 @@ static const struct command commands[] = {
      mail_test_options, NULL, 0},
     {"token create", cmd_token_create, "Make an API token for a person and print it once", USES_DB,
      token_create_options, NULL, 0},
+    {"audit verify", cmd_audit_verify, "Check that no audit trail entry was changed or removed",
+     USES_DB, NULL, NULL, 0},
     {"version", cmd_version, "Print the version", USES_NOTHING, NULL, NULL, 0},
     {"help", cmd_help, "Show this help", USES_NOTHING, NULL, NULL, 0},
 };

@@ -9,11 +9,19 @@
  */
 #include "app/access.h"
 #include "app/account/account.h"
+#include "app/admin/admin.h"
+#include "app/audit/audit.h"
+#include "app/directory/directory.h"
 #include "app/api/api.h"
 #include "app/api/tokens.h"
 #include "app/app.h"
+#include "app/enrolment/invitations.h"
+#include "app/enrolment/join.h"
+#include "app/enrolment/reset.h"
 #include "app/health/health.h"
 #include "app/home/home.h"
+#include "app/mfa/mfa.h"
+#include "app/organisations/organisations_admin.h"
 #include "auth/policy.h"
 #include "http/static.h"
 
@@ -38,5 +46,57 @@ const struct http_route app_routes[] = {
     {"GET", "/api/v1/tokens", api_tokens_list, ACCESS_SIGNED_IN},
     {"DELETE", "/api/v1/tokens/{id}", api_token_revoke, ACCESS_SIGNED_IN},
     {"GET", "/api/v1/openapi.json", api_openapi, ACCESS_PUBLIC},
+    /* Two-step sign-in: code after the password, set-up, recovery codes: src/app/mfa/ */
+    {"GET", "/sign-in/mfa", mfa_sign_in_page, ACCESS_PUBLIC},
+    {"POST", "/sign-in/mfa", mfa_sign_in, ACCESS_PUBLIC},
+    {"GET", "/account/mfa", mfa_account_page, ACCESS_ENROLLING},
+    {"POST", "/account/mfa/confirm", mfa_confirm, ACCESS_ENROLLING},
+    {"POST", "/account/mfa/recovery-codes", mfa_recovery_codes, ACCESS_SIGNED_IN},
+    {"POST", "/account/mfa/disable", mfa_disable, ACCESS_SIGNED_IN},
+    {"POST", "/admin/people/{id}/mfa-reset", mfa_admin_reset, ACCESS_ADMIN},
+    /* Invitations, password reset, requests to join, allowed domains: src/app/enrolment/ */
+    {"GET", "/invitations", invitations_list, ACCESS_LEAD},
+    {"GET", "/invitations/new", invitations_new_page, ACCESS_LEAD},
+    {"POST", "/invitations/new", invitations_send, ACCESS_LEAD},
+    {"GET", "/invitations/accept/{token}", invitations_accept_page, ACCESS_PUBLIC},
+    {"POST", "/invitations/accept/{token}", invitations_accept, ACCESS_PUBLIC},
+    {"POST", "/invitations/{id}/revoke", invitations_revoke, ACCESS_LEAD},
+    {"GET", "/password-reset", reset_request_page, ACCESS_PUBLIC},
+    {"POST", "/password-reset", reset_request, ACCESS_PUBLIC},
+    {"GET", "/password-reset/{token}", reset_choose_page, ACCESS_PUBLIC},
+    {"POST", "/password-reset/{token}", reset_choose, ACCESS_PUBLIC},
+    {"GET", "/join", join_form_page, ACCESS_PUBLIC},
+    {"POST", "/join", join_submit, ACCESS_PUBLIC},
+    {"GET", "/join/requests", join_requests_page, ACCESS_LEAD},
+    {"POST", "/join/requests/{id}/approve", join_approve, ACCESS_LEAD},
+    {"POST", "/join/requests/{id}/refuse", join_refuse, ACCESS_LEAD},
+    {"GET", "/admin/settings", join_settings_page, ACCESS_ADMIN},
+    {"POST", "/admin/settings", join_settings_save, ACCESS_ADMIN},
+    /* The directory, one's own profile, administration of people, the audit trail:
+     * src/app/directory/, src/app/admin/, src/app/audit/ */
+    {"GET", "/people", directory_page, ACCESS_SIGNED_IN},
+    {"GET", "/people/{id}", directory_person_page, ACCESS_SIGNED_IN},
+    {"GET", "/account/profile", directory_profile_page, ACCESS_SIGNED_IN},
+    {"POST", "/account/profile", directory_profile_save, ACCESS_SIGNED_IN},
+    {"GET", "/admin", admin_index, ACCESS_ADMIN},
+    {"GET", "/admin/people", admin_people, ACCESS_ADMIN},
+    {"GET", "/admin/people/{id}", admin_person, ACCESS_ADMIN},
+    {"POST", "/admin/people/{id}/role", admin_person_role, ACCESS_ADMIN},
+    {"POST", "/admin/people/{id}/memberships", admin_person_membership, ACCESS_ADMIN},
+    {"POST", "/admin/people/{id}/memberships/{org}/remove", admin_person_membership_remove,
+     ACCESS_ADMIN},
+    {"POST", "/admin/people/{id}/deactivate", admin_person_deactivate, ACCESS_ADMIN},
+    {"POST", "/admin/people/{id}/reactivate", admin_person_reactivate, ACCESS_ADMIN},
+    {"GET", "/admin/audit", audit_page, ACCESS_ADMIN},
+    {"GET", "/admin/audit.csv", audit_csv, ACCESS_ADMIN},
+    /* Organisations: list, add, import a pasted CSV, view and change one:
+     * src/app/organisations/ (the literal paths come before {ods}, which would match them) */
+    {"GET", "/admin/organisations", organisations_list, ACCESS_ADMIN},
+    {"POST", "/admin/organisations", organisations_add, ACCESS_ADMIN},
+    {"GET", "/admin/organisations/new", organisations_new_page, ACCESS_ADMIN},
+    {"GET", "/admin/organisations/import", organisations_import_page, ACCESS_ADMIN},
+    {"POST", "/admin/organisations/import", organisations_import_submit, ACCESS_ADMIN},
+    {"GET", "/admin/organisations/{ods}", organisations_page, ACCESS_ADMIN},
+    {"POST", "/admin/organisations/{ods}", organisations_edit, ACCESS_ADMIN},
 };
 const int app_n_routes = sizeof app_routes / sizeof app_routes[0];

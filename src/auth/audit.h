@@ -35,4 +35,14 @@ void audit_hash(const char *prev_hash, int64_t at, int64_t actor_id, const char 
                 const char *action, const char *subject, const char *detail, const char *address,
                 char out[65]);
 
+/**
+ * Walks the whole chain in id order, in pages (audit_verify.c). Returns 0 when
+ * every entry matches its hash and follows the one before it (*checked counts
+ * them); 1 when one does not: *first_bad_id is the first such entry, *checked
+ * the good ones before it, and err says what is wrong with it; or a negative
+ * enum db_rc when the trail cannot be read (err says why).
+ */
+int audit_verify(struct db *db, int64_t *first_bad_id, int64_t *checked, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
 #endif

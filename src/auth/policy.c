@@ -60,7 +60,7 @@ bool policy_requires_mfa(const struct viewer *v)
 
 bool policy_may_invite(const struct viewer *v, const char *invited_role, bool lead_of_organisation)
 {
-	if (!policy_allows(v, ACCESS_LEAD))
+	if (!invited_role || !policy_allows(v, ACCESS_LEAD))
 		return false;
 	if (v->role == ROLE_ADMINISTRATOR)
 		return true;
@@ -87,4 +87,85 @@ bool policy_may_see_person(const struct viewer *v, enum role person_role,
 		return true;
 	/* Partners see the executive, and those who chose to be visible to partners. */
 	return person_role == ROLE_EXECUTIVE || person_visible_to_partners;
+}
+
+bool policy_may_hold_token(const struct viewer *holder, bool write)
+{
+	/* Partners only see what is shared with them; scripts of theirs change nothing. */
+	return holder->person_id && (!write || holder->role != ROLE_PARTNER);
+}
+
+bool policy_may_revoke_token(const struct viewer *v, int64_t token_owner)
+{
+	return policy_allows(v, ACCESS_SIGNED_IN) && token_owner && v->person_id == token_owner;
+}
+
+bool policy_may_write(const struct viewer *v)
+{
+	if (!v->person_id || v->via == VIA_NONE)
+		return false;
+	/* A partner's write token (from before a change of role) is treated as read-only. */
+	return v->via != VIA_TOKEN || (v->token_write && policy_may_hold_token(v, true));
+}
+
+bool policy_may_disable_mfa(const struct viewer *v)
+{
+	/* DOMAIN.md: MFA for privileged access; optional for everyone else. */
+	return policy_allows(v, ACCESS_SIGNED_IN) && v->via == VIA_SESSION &&
+	       v->role != ROLE_EXECUTIVE && v->role != ROLE_ADMINISTRATOR;
+}
+
+bool policy_may_reset_mfa(const struct viewer *v, int64_t person_id)
+{
+	/* Not one's own: an administrator who could reset their own second factor
+	 * would make it worth nothing to someone who had only their password. */
+	return policy_allows(v, ACCESS_ADMIN) && v->via == VIA_SESSION && person_id != v->person_id;
+}
+
+bool policy_directory_partner_view(const struct viewer *v)
+{
+	/* DOMAIN.md: partners only see what is explicitly shared with them. */
+	return v->role == ROLE_PARTNER;
+}
+
+bool policy_may_manage_people(const struct viewer *v)
+{
+	return policy_allows(v, ACCESS_ADMIN);
+}
+
+bool policy_may_manage_organisations(const struct viewer *v)
+{
+	return policy_allows(v, ACCESS_ADMIN);
+}
+
+bool policy_may_change_role(const struct viewer *v, int64_t person_id, enum role from, enum role to,
+                            long long other_admins)
+{
+	(void)person_id; /* an administrator may step down, if another remains */
+	return policy_may_manage_people(v) &&
+	       !(from == ROLE_ADMINISTRATOR && to != ROLE_ADMINISTRATOR && other_admins < 1);
+}
+
+bool policy_may_deactivate(const struct viewer *v, int64_t person_id, enum role person_role,
+                           long long other_admins)
+{
+	/* Not oneself: an installation must never be left with nobody to run it. */
+	return policy_may_manage_people(v) && person_id != v->person_id &&
+	       !(person_role == ROLE_ADMINISTRATOR && other_admins < 1);
+}
+
+bool policy_may_see_all_invitations(const struct viewer *v)
+{
+	return policy_allows(v, ACCESS_EXECUTIVE);
+}
+
+bool policy_may_revoke_invitation(const struct viewer *v, const char *invited_role,
+                                  bool lead_of_organisation)
+{
+	return policy_may_invite(v, invited_role, lead_of_organisation);
+}
+
+bool policy_may_change_settings(const struct viewer *v)
+{
+	return policy_allows(v, ACCESS_ADMIN);
 }

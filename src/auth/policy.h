@@ -69,5 +69,43 @@ bool policy_may_decide_join(const struct viewer *v, bool lead_of_organisation);
 /** Whether v may see a person's profile in the directory. */
 bool policy_may_see_person(const struct viewer *v, enum role person_role,
                            bool person_visible_to_partners);
+/** Whether holder (an active person) may hold an API token that can write, or only read.
+ * Partners hold read tokens only. */
+bool policy_may_hold_token(const struct viewer *holder, bool write);
+/** Whether v may revoke an API token held by token_owner (a person's own tokens only). */
+bool policy_may_revoke_token(const struct viewer *v, int64_t token_owner);
+/** Whether v's way in lets them change things: a browser session does; an API token
+ * only with write scope, held by someone who may hold such a token. */
+bool policy_may_write(const struct viewer *v);
+/** Whether v may turn off their own two-step sign-in: not executives or administrators,
+ * who must keep it. */
+bool policy_may_disable_mfa(const struct viewer *v);
+/** Whether v may reset another person's two-step sign-in (a lost phone): administrators,
+ * for anyone but themselves. */
+bool policy_may_reset_mfa(const struct viewer *v, int64_t person_id);
+/** Whether v sees every invitation (administrators and the executive), not only those to
+ * the practices v leads. */
+bool policy_may_see_all_invitations(const struct viewer *v);
+/** Whether v may cancel an invitation with invited_role to an organisation v does or does
+ * not lead: whoever could have sent it. */
+bool policy_may_revoke_invitation(const struct viewer *v, const char *invited_role,
+                                  bool lead_of_organisation);
+/** Whether v may set the installation's settings, such as the allowed email domains. */
+bool policy_may_change_settings(const struct viewer *v);
+/** Whether v's directory holds only the executive and people visible to partners (the SQL
+ * filters on it; policy_may_see_person checks each row as well). */
+bool policy_directory_partner_view(const struct viewer *v);
+/** Whether v may change people's roles, memberships and lead flags, and (de)activate them. */
+bool policy_may_manage_people(const struct viewer *v);
+/** Whether v may add, change and import the collective's organisations. */
+bool policy_may_manage_organisations(const struct viewer *v);
+/** Whether v may change person_id's role from one to to; other_admins counts the active
+ * administrators besides that person (the last one is never removed). */
+bool policy_may_change_role(const struct viewer *v, int64_t person_id, enum role from, enum role to,
+                            long long other_admins);
+/** Whether v may deactivate person_id (role person_role): never oneself, never the last
+ * active administrator. */
+bool policy_may_deactivate(const struct viewer *v, int64_t person_id, enum role person_role,
+                           long long other_admins);
 
 #endif

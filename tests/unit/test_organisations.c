@@ -26,6 +26,7 @@
 
 static struct db *db;
 static struct import_report *report;
+static const struct organisations_actor system_actor = {0, "system", NULL};
 
 /* A small collective: 12 organisations, every kind, parents after children on purpose
  * (the import must write parents first whatever the order of the file). */
@@ -90,7 +91,7 @@ static int empty_table(void **state)
 
 static int import(const char *csv)
 {
-	return organisations_import(db, csv, strlen(csv), report);
+	return organisations_import(db, csv, strlen(csv), &system_actor, report, NULL);
 }
 
 static int64_t count_sql(const char *sql)
@@ -299,7 +300,12 @@ static void test_reimport_updates_in_place(void **state)
 	assert_int_equal(report->unchanged, 1);
 	assert_int_equal(count_audit(), audit + 1);
 	assert_int_equal(count_sql("SELECT COUNT(*) FROM audit_log WHERE detail = '1 added, 1 "
-	                           "updated, 1 unchanged, from a CSV file'"),
+	                           "updated, 1 unchanged, from a CSV file\n"
+	                           "updated Z80002: name: \"Bridge Street Surgery\" -> "
+	                           "\"Bridge Street Medical Practice\"; parent: U90001 -> U90002; "
+	                           "list size: 8930 -> 9100\n"
+	                           "added Z80004: name: \"Weir Lane Practice\"; kind: practice; "
+	                           "parent: U90002; list size: 6150' AND actor = 'system'"),
 	                 1);
 	assert_int_equal(count_rows(), GOOD_ROWS + 1);
 	assert_int_equal(get_org("Z80002", &after), 0);
@@ -578,7 +584,8 @@ static void test_caps(void **state)
 	assert_non_null(csv);
 	memset(csv, '\n', big);
 	memcpy(csv, HEADER, strlen(HEADER));
-	assert_int_equal(organisations_import(db, csv, big, report), IMPORT_INVALID);
+	assert_int_equal(organisations_import(db, csv, big, &system_actor, report, NULL),
+	                 IMPORT_INVALID);
 	assert_problem(0, "larger than 5 MB");
 	free(csv);
 	assert_int_equal(count_rows(), 0);
@@ -619,6 +626,128 @@ static void test_every_problem_in_one_file(void **state)
 	assert_int_equal(get_org("Z80020", &(struct org_row){0}), -1);
 }
 
+/* ---- one organisation from a form: the same rules, by field ---- */
+
+static const struct organisations_actor admin_actor = {0, "admin@wyvern.example", "127.0.0.1"};
+
+static int save(const char *code, const char *name, const char *kind, const char *parent,
+                const char *size, bool adding, struct organisations_errors *errors, bool *changed)
+{
+	struct organisations_input in = {code, name, kind, parent, size};
+	int64_t id;
+	return organisations_save(db, &in, adding, &admin_actor, errors, changed, &id);
+}
+
+static void test_form_adds_and_edits(void **state)
+{
+	(void)state;
+	struct organisations_errors e;
+	bool changed;
+	imported(good);
+	int64_t rows = count_rows();
+	assert_int_equal(
+	    save(" z80099 ", " New Surgery ", "practice", "u90001", "5000", true, &e, &changed),
+	    ORGANISATIONS_SAVED);
+	assert_true(changed);
+	struct org_row o;
+	assert_int_equal(get_org("Z80099", &o), 0);
+	assert_string_equal(o.name, "New Surgery");
+	assert_string_equal(o.parent, "U90001");
+	assert_int_equal(o.list_size, 5000);
+	assert_int_equal(count_rows(), rows + 1);
+	assert_int_equal(count_sql("SELECT COUNT(*) FROM audit_log WHERE action = "
+	                           "'organisation-added' AND actor = 'admin@wyvern.example' AND "
+	                           "detail = 'Z80099: name: \"New Surgery\"; kind: practice; "
+	                           "parent: U90001; list size: 5000'"),
+	                 1);
+
+	/* Edit: moved and resized; the audit entry says before and after. */
+	assert_int_equal(
+	    save("Z80099", "New Surgery", "practice", "U90002", "5100", false, &e, &changed),
+	    ORGANISATIONS_SAVED);
+	assert_true(changed);
+	assert_int_equal(count_sql("SELECT COUNT(*) FROM audit_log WHERE action = "
+	                           "'organisation-updated' AND detail = 'Z80099: parent: U90001 "
+	                           "-> U90002; list size: 5000 -> 5100'"),
+	                 1);
+	/* The same again changes nothing and records nothing. */
+	int64_t audit = count_sql("SELECT COUNT(*) FROM audit_log");
+	assert_int_equal(
+	    save("Z80099", "New Surgery", "practice", "U90002", "5100", false, &e, &changed),
+	    ORGANISATIONS_SAVED);
+	assert_false(changed);
+	assert_int_equal(count_sql("SELECT COUNT(*) FROM audit_log"), audit);
+
+	assert_int_equal(save("Z80098", "X", "practice", "U90002", "1", false, &e, &changed),
+	                 ORGANISATIONS_NOT_FOUND);
+	assert_int_equal(save("not a code", "X", "practice", "", "1", false, &e, &changed),
+	                 ORGANISATIONS_NOT_FOUND);
+}
+
+static void test_form_errors_by_field(void **state)
+{
+	(void)state;
+	struct organisations_errors e;
+	bool changed;
+	imported(good);
+	char *before = snapshot();
+	int64_t audit = count_sql("SELECT COUNT(*) FROM audit_log");
+
+	assert_int_equal(save("", "", "", "", "", true, &e, &changed), ORGANISATIONS_INVALID);
+	assert_int_equal(e.n, 3);
+	assert_string_equal(e.message[ORGANISATIONS_FIELD_CODE],
+	                    "Enter the ODS code, such as C84001");
+	assert_string_equal(e.message[ORGANISATIONS_FIELD_NAME], "Enter the organisation's name");
+	assert_string_equal(e.message[ORGANISATIONS_FIELD_KIND], "Select the kind of organisation");
+
+	/* A code already used; a parent of the wrong kind; a list size for a PCN. */
+	assert_int_equal(save("z80001", "Again", "pcn", "QZZ", "100", true, &e, &changed),
+	                 ORGANISATIONS_INVALID);
+	assert_string_equal(e.message[ORGANISATIONS_FIELD_CODE],
+	                    "ODS code Z80001 is already used by Riverside Medical Centre: change "
+	                    "that organisation instead");
+	assert_string_equal(e.message[ORGANISATIONS_FIELD_PARENT],
+	                    "The parent of a PCN must be a locality, but QZZ is an ICB");
+	assert_string_equal(e.message[ORGANISATIONS_FIELD_LIST_SIZE],
+	                    "Only practices have a list size: leave it empty for a PCN");
+
+	/* A bad code does not stop the parent being checked. */
+	assert_int_equal(save("A!", "Name", "practice", "U99999", "12k", true, &e, &changed),
+	                 ORGANISATIONS_INVALID);
+	assert_non_null(strstr(e.message[ORGANISATIONS_FIELD_CODE], "ODS code \"A!\" must be"));
+	assert_string_equal(e.message[ORGANISATIONS_FIELD_PARENT],
+	                    "There is no organisation with ODS code U99999: check the code, or "
+	                    "add that organisation first");
+	assert_non_null(strstr(e.message[ORGANISATIONS_FIELD_LIST_SIZE], "List size \"12k\""));
+
+	/* Edits: a loop through the database, its own parent, a kind that strands practices. */
+	assert_int_equal(save("LOCZ1", "North", "locality", "U90001", "", false, &e, &changed),
+	                 ORGANISATIONS_INVALID);
+	assert_string_equal(e.message[ORGANISATIONS_FIELD_PARENT],
+	                    "The parent of a locality cannot be a practice or a PCN, but U90001 "
+	                    "is a PCN");
+	assert_int_equal(save("QZZ", "ICB", "icb", "LOCZ1", "", false, &e, &changed),
+	                 ORGANISATIONS_INVALID);
+	assert_string_equal(e.message[ORGANISATIONS_FIELD_PARENT],
+	                    "That parent would make the parents go round in a loop (QZZ -> LOCZ1 "
+	                    "-> QZZ): choose another parent");
+	assert_int_equal(save("QZZ", "ICB", "icb", "qzz", "", false, &e, &changed),
+	                 ORGANISATIONS_INVALID);
+	assert_string_equal(e.message[ORGANISATIONS_FIELD_PARENT],
+	                    "QZZ cannot be its own parent: enter another code, or leave it empty");
+	assert_int_equal(save("U90001", "Riverside", "locality", "", "", false, &e, &changed),
+	                 ORGANISATIONS_INVALID);
+	assert_string_equal(e.message[ORGANISATIONS_FIELD_KIND],
+	                    "U90001 cannot become a locality while practice Z80001 and 1 other "
+	                    "sit under it: move them first, or keep the kind");
+
+	char *after = snapshot();
+	assert_string_equal(before, after);
+	assert_int_equal(count_sql("SELECT COUNT(*) FROM audit_log"), audit);
+	free(before);
+	free(after);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup(f, empty_table)
@@ -642,6 +771,8 @@ int main(void)
 	    T(test_csv_structure_problems),
 	    T(test_caps),
 	    T(test_every_problem_in_one_file),
+	    T(test_form_adds_and_edits),
+	    T(test_form_errors_by_field),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -19,6 +19,7 @@
 #include "auth/session.h"
 #include "auth/throttle.h"
 #include "core/log.h"
+#include "mail/mail.h"
 #include "templates.h"
 
 const char *account_safe_next(const char *next)
@@ -66,6 +67,43 @@ static void audit(struct db_conn *c, struct http_request *req, int64_t actor_id,
 	struct audit_entry e = {actor_id, actor, action, subject, detail, req->address};
 	if (audit_record(c, &e))
 		log_error("request %s: cannot write the audit trail: %s", req->id, db_errmsg(c));
+}
+
+/*
+ * A security notice when someone signs in from a browser this person has no
+ * session on now: the owner of the account hears of a sign-in they did not make.
+ */
+static int notify_new_device(struct db_conn *c, const struct app *app, int64_t person_id,
+                             const char *email, const char *user_agent, const char *address)
+{
+	char agent[201];
+	snprintf(agent, sizeof agent, "%s", user_agent ? user_agent : "");
+	struct db_stmt *st = db_prepare(c, "SELECT count(*) FROM sessions WHERE person_id = $1 AND "
+	                                   "user_agent = $2");
+	if (!st)
+		return DB_ERR;
+	db_bind_int(st, 1, person_id);
+	db_bind_text(st, 2, agent);
+	int rc = db_step(st);
+	int64_t known = rc == DB_ROW ? db_col_int(st, 0) : 0;
+	db_reset(st);
+	if (rc != DB_ROW)
+		return rc < 0 ? rc : DB_ERR;
+	if (known)
+		return DB_OK;
+	struct buf text;
+	buf_init(&text, 4096);
+	buf_printf(&text,
+	           "Someone signed in to your %s account on Shoal.\n\n"
+	           "Browser: %.120s\nAddress: %s\n\n"
+	           "If this was you, there is nothing to do.\n\n"
+	           "If it was not you, reset your password now at %s/password-reset and sign out "
+	           "of all devices from your account page (%s/account).\n",
+	           app->collective_name, agent[0] ? agent : "unknown", address, app->config->base_url,
+	           app->config->base_url);
+	rc = mail_queue(c, email, "New sign-in to your Shoal account", text.data, NULL);
+	buf_free(&text);
+	return rc < 0 ? DB_ERR : DB_OK;
 }
 
 void account_sign_in(struct http_request *req, struct http_response *res)
@@ -136,13 +174,15 @@ void account_sign_in(struct http_request *req, struct http_response *res)
 		goto fail;
 	if (rehash && (password_hash(password, hash) || people_set_password(c, id, hash)))
 		goto fail;
-	if (session_create(c, id, has_totp, http_header(req, "User-Agent"), req->address, token,
+	if (notify_new_device(c, app, id, email, http_header(req, "User-Agent"), req->address) ||
+	    session_create(c, id, has_totp, http_header(req, "User-Agent"), req->address, token,
 	                   &session_id))
 		goto fail;
 	audit(c, req, id, email, has_totp ? "sign-in-password" : "sign-in", "");
 	if (db_commit(c))
 		goto fail;
 	db_release(c);
+	mail_wake();
 	access_set_session_cookie(res, token);
 	if (has_totp) {
 		struct buf to;

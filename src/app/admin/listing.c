@@ -86,6 +86,11 @@ bool listing_text_ok(const char *s, size_t max)
 	return true;
 }
 
+const char *listing_display(const char *s)
+{
+	return s && utf8_valid(s, strlen(s)) ? s : "";
+}
+
 int64_t listing_parse_id(const char *s)
 {
 	int64_t n = 0;

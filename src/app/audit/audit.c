@@ -32,23 +32,25 @@
 
 /* The filters, once checked, as the SQL wants them. */
 struct audit_filter {
-	const char *action; /* "" for any */
-	struct buf actor;   /* a LIKE pattern, or "" for anyone */
-	int64_t from, to;   /* UTC bounds: from <= at < to */
+	const char *action;              /* "" for any */
+	struct buf actor;                /* a LIKE pattern, or "" for anyone */
+	int64_t from, to;                /* UTC bounds: from <= at < to */
 	char from_text[16], to_text[16]; /* YYYY-MM-DD as given, for the export's record */
-	struct buf query;   /* the filters as a query string, for links */
+	struct buf query;                /* the filters as a query string, for links */
 };
 
 /* Newest first; a filter whose parameter is empty (or a bound at the far end) passes every row. */
 static const char list_sql[] =
-    "SELECT id, at, actor, action, subject, detail, address FROM audit_log "
-    "WHERE ($1 = '' OR action = $1) AND ($2 = '' OR lower(actor) LIKE $2 ESCAPE '\\') "
-    "AND at >= $3 AND at < $4 ORDER BY id DESC LIMIT $5 OFFSET $6";
+    "SELECT a.id, a.at, a.actor, a.action, a.subject, a.detail, a.address, "
+    "coalesce(p.name, '') FROM audit_log a LEFT JOIN people p ON p.id = a.actor_id "
+    "WHERE ($1 = '' OR a.action = $1) AND ($2 = '' OR lower(a.actor) LIKE $2 ESCAPE '\\') "
+    "AND a.at >= $3 AND a.at < $4 ORDER BY a.id DESC LIMIT $5 OFFSET $6";
 
 static const char csv_sql[] =
-    "SELECT id, at, actor_id, actor, action, subject, detail, address, prev_hash, hash "
-    "FROM audit_log WHERE ($1 = '' OR action = $1) AND ($2 = '' OR lower(actor) LIKE $2 "
-    "ESCAPE '\\') AND at >= $3 AND at < $4 AND id < $5 ORDER BY id DESC LIMIT $6";
+    "SELECT a.id, a.at, a.actor_id, a.actor, a.action, a.subject, a.detail, a.address, "
+    "a.prev_hash, a.hash, coalesce(p.name, '') FROM audit_log a LEFT JOIN people p ON "
+    "p.id = a.actor_id WHERE ($1 = '' OR a.action = $1) AND ($2 = '' OR lower(a.actor) LIKE "
+    "$2 ESCAPE '\\') AND a.at >= $3 AND a.at < $4 AND a.id < $5 ORDER BY a.id DESC LIMIT $6";
 
 /* Each distinct action in the trail, found through the (action, at) index one
  * step at a time (a "loose index scan"), so it stays fast on millions of rows. */
@@ -69,15 +71,14 @@ static bool all_digits(const char *s, size_t max)
 }
 
 static const char *const date_ids[2][3] = {{"from-day", "from-month", "from-year"},
-                                            {"to-day", "to-month", "to-year"}};
+                                           {"to-day", "to-month", "to-year"}};
 
 /* Reads one date filter (NAME-day, NAME-month, NAME-year; which: 0 from, 1 to).
  * Returns 1 with the date in y, m, d when given, 0 when all three are empty,
  * -1 on an error (recorded in f and errors). Messages follow the NHS date
  * input pattern: say what is missing, else that it must be a real date. */
 static int read_date(struct http_request *req, int which, const char *label,
-                     struct audit_date_field *f, struct form_errors *errors, int *y, int *m,
-                     int *d)
+                     struct audit_date_field *f, struct form_errors *errors, int *y, int *m, int *d)
 {
 	static const char *const part_names[3] = {"day", "month", "year"};
 	const char *parts[3];
@@ -87,9 +88,9 @@ static int read_date(struct http_request *req, int which, const char *label,
 		while (*parts[i] == ' ')
 			parts[i]++;
 	}
-	f->day = parts[0];
-	f->month = parts[1];
-	f->year = parts[2];
+	f->day = listing_display(parts[0]);
+	f->month = listing_display(parts[1]);
+	f->year = listing_display(parts[2]);
 	bool missing[3] = {!*parts[0], !*parts[1], !*parts[2]};
 	bool *bad[3] = {&f->day_bad, &f->month_bad, &f->year_bad};
 	int first = -1;
@@ -107,7 +108,9 @@ static int read_date(struct http_request *req, int which, const char *label,
 				first = i;
 			listed++;
 			n += snprintf(f->error_text + n, sizeof f->error_text - (size_t)n, "%s%s",
-			              listed == 1 ? " " : listed == total ? " and " : ", ",
+			              listed == 1       ? " "
+			              : listed == total ? " and "
+			                                : ", ",
 			              part_names[i]);
 		}
 	} else {
@@ -150,7 +153,8 @@ static int load_actions(struct db_conn *c, struct audit_action_option *options, 
 	int rc;
 	while ((rc = db_step(st)) == DB_ROW && *n < AUDIT_MAX_ACTIONS) {
 		const char *a = db_col_text(st, 0);
-		options[*n] = (struct audit_action_option){xstrdup(a), selected && !strcmp(a, selected)};
+		options[*n] =
+		    (struct audit_action_option){xstrdup(a), selected && !strcmp(a, selected)};
 		(*n)++;
 	}
 	db_reset(st);
@@ -180,8 +184,8 @@ static int load_filter(struct http_request *req, struct db_conn *c, struct audit
 	f->action = "";
 	f->from = INT64_MIN;
 	f->to = INT64_MAX;
-	v->action = action ? action : "";
-	v->actor = actor ? actor : "";
+	v->action = listing_display(action);
+	v->actor = listing_display(actor);
 	int rc = load_actions(c, options, &v->n_actions, action);
 	v->actions = options;
 	if (rc)
@@ -200,7 +204,8 @@ static int load_filter(struct http_request *req, struct db_conn *c, struct audit
 	}
 	if (actor && *actor) {
 		if (!listing_text_ok(actor, LIMIT_EMAIL_BYTES)) {
-			v->actor_error = "The email address must be 254 characters or fewer, on one line";
+			v->actor_error =
+			    "The email address must be 254 characters or fewer, on one line";
 			form_error_add(&v->errors, "actor", v->actor_error);
 		} else {
 			listing_like_pattern(&f->actor, actor);
@@ -218,7 +223,8 @@ static int load_filter(struct http_request *req, struct db_conn *c, struct audit
 	int to = read_date(req, 1, "The to date", &v->to, &v->errors, &y, &m, &d);
 	if (to == 1) {
 		snprintf(f->to_text, sizeof f->to_text, "%04d-%02d-%02d", y, m, d);
-		/* "To 12 March" includes the whole of 12 March: the bound is the next day's start. */
+		/* "To 12 March" includes the whole of 12 March: the bound is the next day's start.
+		 */
 		if (!london_date_valid(y, m, ++d)) {
 			d = 1;
 			if (++m > 12) {
@@ -266,6 +272,7 @@ static void free_rows(struct audit_row *rows, size_t n)
 		free((char *)rows[i].subject);
 		free((char *)rows[i].detail);
 		free((char *)rows[i].address);
+		free((char *)rows[i].actor_name);
 	}
 }
 
@@ -320,6 +327,7 @@ void audit_page(struct http_request *req, struct http_response *res)
 			r->subject = xstrdup(db_col_text(st, 4));
 			r->detail = xstrdup(db_col_text(st, 5));
 			r->address = xstrdup(db_col_text(st, 6));
+			r->actor_name = xstrdup(db_col_text(st, 7));
 		}
 		db_reset(st);
 		if (rc != DB_DONE && rc != DB_ROW)
@@ -355,7 +363,7 @@ fail:
 }
 
 static const char csv_header[] =
-    "id,at_utc,at_unix,actor_id,actor,action,subject,detail,address,prev_hash,hash\r\n";
+    "id,at_utc,at_unix,actor_id,actor,actor_name,action,subject,detail,address,prev_hash,hash\r\n";
 
 /* Writes one row as a CSV record into out (a scratch buffer). */
 static void csv_row(struct buf *out, struct db_stmt *st)
@@ -375,9 +383,11 @@ static void csv_row(struct buf *out, struct db_stmt *st)
 		snprintf(num, sizeof num, "%lld", (long long)db_col_int(st, 2));
 		csv_write_field(out, num);
 	}
-	for (int col = 3; col <= 9; col++) {
+	/* actor, then the actor's name now (not part of the chain), then the rest. */
+	static const int cols[] = {3, 10, 4, 5, 6, 7, 8, 9};
+	for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
 		buf_putc(out, ',');
-		csv_write_field(out, db_col_text(st, col));
+		csv_write_field(out, db_col_text(st, cols[i]));
 	}
 	buf_puts(out, "\r\n");
 }
@@ -451,10 +461,11 @@ void audit_csv(struct http_request *req, struct http_response *res)
 	}
 	if (truncated) {
 		char count[32], note[256];
-		snprintf(note, sizeof note,
-		         "# Incomplete: this file holds only the newest %s matching entries. Narrow "
-		         "the dates to download the rest.",
-		         format_thousands(count, rows));
+		snprintf(
+		    note, sizeof note,
+		    "# Incomplete: this file holds only the newest %s matching entries. Narrow "
+		    "the dates to download the rest.",
+		    format_thousands(count, rows));
 		csv_write_field(&res->body, note);
 		buf_puts(&res->body, "\r\n");
 	}
@@ -462,8 +473,8 @@ void audit_csv(struct http_request *req, struct http_response *res)
 	           rows, truncated ? " (incomplete: the limit was reached)" : "",
 	           *f.action ? f.action : "any", *v.actor ? v.actor : "anyone",
 	           f.from_text[0] ? f.from_text : "the start", f.to_text[0] ? f.to_text : "now");
-	struct audit_entry e = {viewer->person_id, viewer->email, "audit-exported", "audit-trail",
-	                        detail.data, req->address};
+	struct audit_entry e = {viewer->person_id, viewer->email, "audit-exported",
+	                        "audit-trail",     detail.data,   req->address};
 	if (audit_record(c, &e)) {
 		buf_clear(&res->body);
 		goto fail;
@@ -482,8 +493,7 @@ void audit_csv(struct http_request *req, struct http_response *res)
 	http_response_header_copy(res, "Content-Disposition", disposition);
 	goto done;
 fail:
-	log_error("request %s: cannot export the audit trail: %s", req->id,
-	          c ? db_errmsg(c) : "");
+	log_error("request %s: cannot export the audit trail: %s", req->id, c ? db_errmsg(c) : "");
 	db_release(c);
 	buf_free(&res->body);
 	buf_init(&res->body, LIMIT_PAGE_BYTES);

@@ -18,11 +18,11 @@
 #include "core/cli.h"
 #include "http/http.h"
 
-#define AUDIT_PAGE_SIZE       50
-#define AUDIT_MAX_ACTIONS     200          /* distinct actions offered in the filter */
-#define AUDIT_CSV_MAX_ROWS    100000       /* a download holds at most this many entries */
-#define AUDIT_CSV_MAX_BYTES   (64u << 20)  /* and at most this many bytes */
-#define AUDIT_CSV_BATCH       1000         /* rows read per query while exporting */
+#define AUDIT_PAGE_SIZE     50
+#define AUDIT_MAX_ACTIONS   200         /* distinct actions offered in the filter */
+#define AUDIT_CSV_MAX_ROWS  100000      /* a download holds at most this many entries */
+#define AUDIT_CSV_MAX_BYTES (64u << 20) /* and at most this many bytes */
+#define AUDIT_CSV_BATCH     1000        /* rows read per query while exporting */
 
 /* One action in the filter's select. */
 struct audit_action_option {
@@ -34,7 +34,7 @@ struct audit_action_option {
 struct audit_row {
 	long long id;
 	char when[48];
-	const char *actor, *action, *subject, *detail, *address;
+	const char *actor, *actor_name, *action, *subject, *detail, *address;
 };
 
 /* A date in the filter as typed (three NHS date-input fields), and which are wrong. */

@@ -9,9 +9,9 @@
 
 #include <stdio.h>
 
-static const char *const month_names[] = {"January", "February", "March",     "April",
-                                          "May",     "June",     "July",      "August",
-                                          "September", "October", "November", "December"};
+static const char *const month_names[] = {"January",   "February", "March",    "April",
+                                          "May",       "June",     "July",     "August",
+                                          "September", "October",  "November", "December"};
 
 /* Days since 1970-01-01 of a civil date. */
 static int64_t days_from_civil(int64_t y, int m, int d)

@@ -51,8 +51,8 @@ struct directory_profile_view {
 	const struct directory_person *person;
 	const char *const *help_lines; /* "can help with", one paragraph a line */
 	size_t n_help_lines;
-	bool own;           /* the viewer's own profile: link to edit it */
-	bool manage;        /* the viewer may manage people: link to the admin page */
+	bool own;    /* the viewer's own profile: link to edit it */
+	bool manage; /* the viewer may manage people: link to the admin page */
 	bool visible_to_partners;
 };
 

@@ -11,18 +11,20 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "app/app.h"
 #include "auth/audit.h"
 #include "auth/crypto.h"
+#include "auth/password.h"
 #include "core/log.h"
 #include "http/form.h"
 #include "templates.h"
 
-void enrolment_render_message(struct http_request *req, struct http_response *res,
-                              unsigned status, const struct enrolment_message *m)
+void enrolment_render_message(struct http_request *req, struct http_response *res, unsigned status,
+                              const struct enrolment_message *m)
 {
 	struct buf main;
 	buf_init(&main, LIMIT_PAGE_BYTES);
@@ -32,6 +34,24 @@ void enrolment_render_message(struct http_request *req, struct http_response *re
 	buf_free(&main);
 }
 
+int enrolment_check_password(const char *password, const char *confirm,
+                             struct enrolment_password_fields *pw, struct form_errors *errors)
+{
+	if (!password || !*password)
+		pw->password_error = "Enter a password";
+	else
+		pw->password_error = password_problem(password);
+	if (!confirm || !*confirm)
+		pw->confirm_error = "Enter the password again";
+	else if (password && *password && strcmp(password, confirm))
+		pw->confirm_error = "The passwords do not match: enter the same password twice";
+	if (pw->password_error)
+		form_error_add(errors, "password", pw->password_error);
+	if (pw->confirm_error)
+		form_error_add(errors, "confirm-password", pw->confirm_error);
+	return !!pw->password_error + !!pw->confirm_error;
+}
+
 int enrolment_audit(struct db_conn *c, const struct http_request *req, int64_t actor_id,
                     const char *actor, const char *action, const char *subject_kind,
                     int64_t subject_id, const char *detail)
@@ -39,8 +59,7 @@ int enrolment_audit(struct db_conn *c, const struct http_request *req, int64_t a
 	char subject[64] = "";
 	if (subject_kind)
 		snprintf(subject, sizeof subject, "%s:%lld", subject_kind, (long long)subject_id);
-	struct audit_entry e = {actor_id,           actor,  action,
-	                        subject,            detail, req->address};
+	struct audit_entry e = {actor_id, actor, action, subject, detail, req->address};
 	int rc = audit_record(c, &e);
 	if (rc)
 		log_error("request %s: cannot write the audit trail: %s", req->id, db_errmsg(c));
@@ -55,8 +74,8 @@ int enrolment_link(const struct http_request *req, const char *path, const char 
 	size_t n = strlen(base);
 	while (n && base[n - 1] == '/')
 		n--;
-	int len = snprintf(out, ENROLMENT_LINK_BYTES, "%.*s%s%s", (int)n, base, path,
-	                   token ? token : "");
+	int len =
+	    snprintf(out, ENROLMENT_LINK_BYTES, "%.*s%s%s", (int)n, base, path, token ? token : "");
 	return len < 0 || len >= ENROLMENT_LINK_BYTES ? -1 : 0;
 }
 
@@ -91,16 +110,15 @@ static void uk_time(int64_t t, struct tm *tm)
 	}
 }
 
-static const char *const month_names[] = {"January", "February", "March",     "April",
-                                          "May",     "June",     "July",      "August",
-                                          "September", "October", "November", "December"};
+static const char *const month_names[] = {"January",   "February", "March",    "April",
+                                          "May",       "June",     "July",     "August",
+                                          "September", "October",  "November", "December"};
 
 void enrolment_date(int64_t t, char out[32])
 {
 	struct tm tm;
 	uk_time(t, &tm);
-	snprintf(out, 32, "%d %s %d", tm.tm_mday, month_names[tm.tm_mon % 12],
-	         tm.tm_year + 1900);
+	snprintf(out, 32, "%d %s %d", tm.tm_mday, month_names[tm.tm_mon % 12], tm.tm_year + 1900);
 }
 
 void enrolment_date_time(int64_t t, char out[48])
@@ -142,6 +160,17 @@ const char *enrolment_name_problem(const char *name, const char *if_empty)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			return "Name must not contain tabs, new lines or other control characters";
 	return NULL;
+}
+
+int64_t enrolment_parse_id(const char *s)
+{
+	if (!s || !*s || strlen(s) > 18)
+		return 0;
+	for (const char *p = s; *p; p++)
+		if (!isdigit((unsigned char)*p))
+			return 0;
+	long long v = strtoll(s, NULL, 10);
+	return v > 0 ? (int64_t)v : 0;
 }
 
 void enrolment_trim(const char *s, char *out, size_t outlen)
@@ -195,8 +224,9 @@ bool enrolment_domain_allowed(const char *domains, const char *email)
 	for (const char *d = domains; *d;) {
 		size_t n = strcspn(d, ",");
 		/* Equal, or ends with "." + d. */
-		if (n && ((dlen == n && !memcmp(domain, d, n)) ||
-		          (dlen > n && domain[dlen - n - 1] == '.' && !memcmp(domain + dlen - n, d, n))))
+		if (n &&
+		    ((dlen == n && !memcmp(domain, d, n)) ||
+		     (dlen > n && domain[dlen - n - 1] == '.' && !memcmp(domain + dlen - n, d, n))))
 			return true;
 		d += n;
 		if (*d == ',')

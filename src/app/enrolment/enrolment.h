@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "app/page.h"
+#include "auth/policy.h" /* templates/account.html reads roles with policy_role_from_name */
 #include "core/limits.h"
 #include "db/db.h"
 #include "http/http.h"
@@ -37,10 +38,10 @@
 
 /* Throttles (src/auth/throttle.h), each counted over LIMIT_SIGNIN_WINDOW: enough
  * for a person who mistypes, too few to fill someone's inbox. */
-#define ENROLMENT_RESET_PER_EMAIL    5
-#define ENROLMENT_RESET_PER_ADDRESS  50 /* many staff share an NHS gateway address */
-#define ENROLMENT_JOIN_PER_EMAIL     3
-#define ENROLMENT_JOIN_PER_ADDRESS   20
+#define ENROLMENT_RESET_PER_EMAIL   5
+#define ENROLMENT_RESET_PER_ADDRESS 50 /* many staff share an NHS gateway address */
+#define ENROLMENT_JOIN_PER_EMAIL    3
+#define ENROLMENT_JOIN_PER_ADDRESS  20
 
 /* The view of templates/invite_message.html: a page of plain text, for
  * confirmations and for links that no longer work. */
@@ -55,9 +56,23 @@ struct enrolment_message {
 	int success; /* shown as a confirmation panel */
 };
 
+/* The view of templates/invite_password.html: "choose a password" twice, on the
+ * invitation and password reset forms. */
+struct enrolment_password_fields {
+	const char *password_error, *confirm_error;
+};
+
+/**
+ * Checks a new password and its confirmation (NCSC rules: password_problem),
+ * sets the messages in pw and adds them to errors (fields "password" and
+ * "confirm-password"). Returns the number of problems.
+ */
+int enrolment_check_password(const char *password, const char *confirm,
+                             struct enrolment_password_fields *pw, struct form_errors *errors);
+
 /** Renders m as the page, with res->status set to status (200, 404, 409, 410 …). */
-void enrolment_render_message(struct http_request *req, struct http_response *res,
-                              unsigned status, const struct enrolment_message *m);
+void enrolment_render_message(struct http_request *req, struct http_response *res, unsigned status,
+                              const struct enrolment_message *m);
 
 /**
  * Appends an audit entry for the request's client address, on c and so inside
@@ -86,6 +101,9 @@ bool enrolment_token_plausible(const char *token);
 /** Why name is not acceptable as a person's name (a message for the form), or NULL.
  * if_empty is the message for a missing name ("Enter your full name"). */
 const char *enrolment_name_problem(const char *name, const char *if_empty);
+
+/** Parses a positive id from a path segment or form value; 0 when it is not one. */
+int64_t enrolment_parse_id(const char *s);
 
 /** Copies s into out without leading and trailing white space (out of outlen bytes). */
 void enrolment_trim(const char *s, char *out, size_t outlen);

@@ -10,7 +10,6 @@
  */
 #include "app/enrolment/invitations.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,17 +84,6 @@ static char *dup_col(struct db_stmt *st, int col)
 	return xstrdup(s ? s : "");
 }
 
-/* Parses a positive id from a path or form; 0 when it is not one. */
-static int64_t parse_id(const char *s)
-{
-	if (!s || !*s || strlen(s) > 18)
-		return 0;
-	char *end;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	return *end || errno || v <= 0 ? 0 : (int64_t)v;
-}
-
 /* ------------------------------------------------------------ creating */
 
 /* 1 when email already has an account (active or not), 0 when not, < 0 error. */
@@ -165,10 +153,10 @@ int invitations_create(struct db_conn *c, struct http_request *req,
 		goto fail;
 	auth_random_token(token);
 	auth_hash_token(token, hash);
-	struct db_stmt *st =
-	    db_prepare(c, "INSERT INTO invitations (email, name, role, organisation_id, invited_by, "
-	                  "token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, "
-	                  "$8) RETURNING id");
+	struct db_stmt *st = db_prepare(
+	    c, "INSERT INTO invitations (email, name, role, organisation_id, invited_by, "
+	       "token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+	       "$8) RETURNING id");
 	if (!st)
 		goto fail;
 	db_bind_text(st, 1, inv->email);
@@ -199,10 +187,10 @@ int invitations_create(struct db_conn *c, struct http_request *req,
 	           "invitation.\n\n"
 	           "If you were not expecting this email, you can ignore it: no account is made "
 	           "unless you accept.\n",
-	           inv->name, viewer->name, app->collective_name, invitations_role_phrase(inv->role),
-	           org[0] ? " at " : "", org, link, until, viewer->name);
-	if (text.overflow ||
-	    mail_queue(c, inv->email, subject, text.data, NULL) != MAIL_OK)
+	           inv->name, viewer->name, app->collective_name,
+	           invitations_role_phrase(inv->role), org[0] ? " at " : "", org, link, until,
+	           viewer->name);
+	if (text.overflow || mail_queue(c, inv->email, subject, text.data, NULL) != MAIL_OK)
 		goto fail;
 	buf_printf(&detail, "to %s as %s%s%s", inv->email, inv->role, org[0] ? " at " : "", org);
 	if (enrolment_audit(c, req, viewer->person_id, viewer->email, "invitation-sent",
@@ -381,9 +369,9 @@ static void render_new(struct http_request *req, struct http_response *res,
 	size_t n = 0;
 	for (size_t i = 0; i < N_ROLES; i++)
 		if (policy_may_invite(viewer, roles[i].name, true))
-			options[n++] = (struct invite_option){roles[i].name, roles[i].label,
-			                                      roles[i].hint,
-			                                      role && !strcmp(role, roles[i].name)};
+			options[n++] =
+			    (struct invite_option){roles[i].name, roles[i].label, roles[i].hint,
+			                           role && !strcmp(role, roles[i].name)};
 	struct org_choices orgs = {0};
 	struct db_conn *c = db_acquire(app->db);
 	int rc = c ? org_choices_load(c, viewer, organisation_id, &orgs) : DB_ERR_CONN;
@@ -396,6 +384,7 @@ static void render_new(struct http_request *req, struct http_response *res,
 	v->csrf = access_csrf(req, res);
 	v->roles = options;
 	v->n_roles = n;
+	v->own_practices = !policy_may_invite(viewer, "member", false);
 	v->organisations = orgs.items;
 	v->n_organisations = orgs.n;
 	for (size_t i = 0; i < orgs.n; i++)
@@ -451,7 +440,7 @@ void invitations_send(struct http_request *req, struct http_response *res)
 	const char *role = form_get(f, "role"), *raw_org = form_get(f, "organisation");
 	struct invite_new_view v = {.email = raw_email ? raw_email : "", .name = name ? name : ""};
 	char email[LIMIT_EMAIL_BYTES + 1];
-	int64_t org = parse_id(raw_org);
+	int64_t org = enrolment_parse_id(raw_org);
 	int ri = role_index(role);
 	bool org_needed = ri >= 0 && strcmp(role, "executive") && strcmp(role, "administrator");
 
@@ -493,15 +482,17 @@ void invitations_send(struct http_request *req, struct http_response *res)
 	    !policy_may_invite(viewer, role, lead)) {
 		db_release(c);
 		res->status = 403;
-		res->reason = viewer->role == ROLE_MEMBER
-		                  ? "You can only invite staff to the practices you lead."
-		                  : "Your role does not allow you to invite someone with that role.";
+		res->reason =
+		    viewer->role == ROLE_MEMBER
+		        ? "You can only invite staff to the practices you lead."
+		        : "Your role does not allow you to invite someone with that role.";
 		return;
 	}
-	if (v.email_error)
-		form_error_add(&v.errors, "email", v.email_error);
+	/* In the order of the form. */
 	if (v.name_error)
 		form_error_add(&v.errors, "name", v.name_error);
+	if (v.email_error)
+		form_error_add(&v.errors, "email", v.email_error);
 	if (v.role_error)
 		form_error_add(&v.errors, "role", v.role_error);
 	if (v.organisation_error)
@@ -516,8 +507,9 @@ void invitations_send(struct http_request *req, struct http_response *res)
 		if (rc == INVITATION_ACCOUNT_EXISTS)
 			v.email_error = "There is already an account for this email address";
 		else if (rc == INVITATION_PENDING)
-			v.email_error = "This person already has an invitation waiting. To send a new "
-			                "one, cancel that invitation on the invitations page first";
+			v.email_error =
+			    "This person already has an invitation waiting. To send a new "
+			    "one, cancel that invitation on the invitations page first";
 		else if (rc != INVITATION_OK || db_commit(c))
 			goto fail;
 		if (v.email_error) {
@@ -544,7 +536,7 @@ void invitations_revoke(struct http_request *req, struct http_response *res)
 {
 	struct app *app = req->app;
 	const struct viewer *viewer = access_viewer(req);
-	int64_t id = parse_id(req->params[0]);
+	int64_t id = enrolment_parse_id(req->params[0]);
 	if (!id) {
 		res->status = 404;
 		return;
@@ -617,8 +609,13 @@ fail:
 
 /* ------------------------------------------------------------ accepting */
 
-enum invitation_state { INVITATION_UNKNOWN, INVITATION_OPEN, INVITATION_USED,
-	                INVITATION_CANCELLED, INVITATION_EXPIRED };
+enum invitation_state {
+	INVITATION_UNKNOWN,
+	INVITATION_OPEN,
+	INVITATION_USED,
+	INVITATION_CANCELLED,
+	INVITATION_EXPIRED
+};
 
 struct invitation_info {
 	int64_t id, expires_at;
@@ -656,8 +653,8 @@ static int invitation_load(struct db_conn *c, const char *token, struct invitati
 		snprintf(inv->organisation, sizeof inv->organisation, "%s", org ? org : "");
 		snprintf(inv->inviter, sizeof inv->inviter, "%s", db_col_text(st, 5));
 		inv->expires_at = db_col_int(st, 6);
-		inv->state = db_col_int(st, 7)                       ? INVITATION_USED
-		             : db_col_int(st, 8)                     ? INVITATION_CANCELLED
+		inv->state = db_col_int(st, 7)                        ? INVITATION_USED
+		             : db_col_int(st, 8)                      ? INVITATION_CANCELLED
 		             : inv->expires_at <= (int64_t)time(NULL) ? INVITATION_EXPIRED
 		                                                      : INVITATION_OPEN;
 	}
@@ -676,7 +673,8 @@ static void invitation_gone(struct http_request *req, struct http_response *res,
 		m.heading = "This invitation has already been used";
 		m.paragraphs[m.n_paragraphs++] = "Each invitation link works only once.";
 		m.paragraphs[m.n_paragraphs++] =
-		    "If you accepted it, sign in with your email address and the password you chose. "
+		    "If you accepted it, sign in with your email address and the password you "
+		    "chose. "
 		    "If you have forgotten your password, you can reset it from the sign-in page.";
 		m.link_href = "/sign-in";
 		m.link_text = "Sign in";
@@ -724,7 +722,8 @@ static void render_accept(struct http_request *req, struct http_response *res,
 	struct buf main;
 	buf_init(&main, LIMIT_PAGE_BYTES);
 	tpl_invite_accept(&main, v);
-	page_render(req, res, v->errors.n ? "Error: Accept your invitation" : "Accept your invitation",
+	page_render(req, res,
+	            v->errors.n ? "Error: Accept your invitation" : "Accept your invitation",
 	            main.data);
 	buf_free(&main);
 }
@@ -777,20 +776,9 @@ void invitations_accept(struct http_request *req, struct http_response *res)
 		return;
 	}
 	v.name_error = enrolment_name_problem(name, "Enter your full name");
-	if (!password || !*password)
-		v.password_error = "Enter a password";
-	else
-		v.password_error = password_problem(password);
-	if (!confirm || !*confirm)
-		v.confirm_error = "Enter your password again";
-	else if (password && *password && strcmp(password, confirm))
-		v.confirm_error = "The passwords do not match: enter the same password twice";
 	if (v.name_error)
 		form_error_add(&v.errors, "name", v.name_error);
-	if (v.password_error)
-		form_error_add(&v.errors, "password", v.password_error);
-	if (v.confirm_error)
-		form_error_add(&v.errors, "confirm-password", v.confirm_error);
+	enrolment_check_password(password, confirm, &v.pw, &v.errors);
 	if (v.errors.n) {
 		db_release(c);
 		res->status = 400;
@@ -830,7 +818,8 @@ void invitations_accept(struct http_request *req, struct http_response *res)
 		if (invitation_load(c, req->params[0], &inv) < 0)
 			goto fail;
 		db_release(c);
-		invitation_gone(req, res, inv.state == INVITATION_OPEN ? INVITATION_USED : inv.state);
+		invitation_gone(req, res,
+		                inv.state == INVITATION_OPEN ? INVITATION_USED : inv.state);
 		return;
 	}
 	char trimmed[LIMIT_NAME_BYTES + 1];
@@ -842,8 +831,9 @@ void invitations_accept(struct http_request *req, struct http_response *res)
 		db_release(c);
 		struct enrolment_message m = {
 		    .heading = "There is already an account for this email address",
-		    .paragraphs = {"Sign in with your email address and password. If you have "
-		                   "forgotten your password, you can reset it from the sign-in page."},
+		    .paragraphs =
+		        {"Sign in with your email address and password. If you have "
+		         "forgotten your password, you can reset it from the sign-in page."},
 		    .n_paragraphs = 1,
 		    .link_href = "/sign-in",
 		    .link_text = "Sign in",

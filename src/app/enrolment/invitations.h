@@ -14,6 +14,7 @@
 
 #include <stdint.h>
 
+#include "app/enrolment/enrolment.h"
 #include "app/page.h"
 #include "db/db.h"
 #include "http/http.h"
@@ -54,6 +55,7 @@ struct invite_new_view {
 	const struct invite_option *organisations;
 	size_t n_organisations;
 	int organisation_chosen; /* one of organisations is selected */
+	int own_practices;       /* the viewer invites only to the practices they lead */
 	const char *email_error, *name_error, *role_error, *organisation_error;
 };
 
@@ -64,14 +66,15 @@ struct invite_accept_view {
 	const char *token;
 	const char *collective, *inviter, *role, *organisation, *email, *expires;
 	const char *name;
-	const char *name_error, *password_error, *confirm_error;
+	const char *name_error;
+	struct enrolment_password_fields pw;
 };
 
 /* What invitations_create needs to know. */
 struct invitation_new {
 	const char *email; /* normalised */
 	const char *name;
-	const char *role; /* member, practice-lead, executive, administrator, partner */
+	const char *role;        /* member, practice-lead, executive, administrator, partner */
 	int64_t organisation_id; /* 0 for none */
 };
 

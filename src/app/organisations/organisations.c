@@ -1,5 +1,6 @@
 /*
- * organisations.c — importing the collective's organisations from CSV (see organisations.h).
+ * organisations.c — importing the collective's organisations from CSV, and adding or changing
+ * one from a form (see organisations.h).
  *
  * The import works in three steps, so that a file is either written whole or
  * not at all, and a person sees every problem in one go:
@@ -13,13 +14,21 @@
  *      child (practice → PCN → locality), and the parent links must not loop,
  *      including through organisations the file does not mention.
  *   3. Only if there were no problems: write parents before children (upsert by
- *      ODS code, so ids never change) and commit.
+ *      ODS code, so ids never change), record what changed in the audit trail,
+ *      and commit.
+ *
+ * A form (organisations_save) goes through the same three steps as a file of
+ * one line, with its problems sent to the form's fields instead of the report.
+ * That is why every rule below calls problem(): the rule is written once, and
+ * only a few messages are worded differently for a form ("Enter …" rather than
+ * "… is empty"), which the NHS service manual asks of form errors.
  *
  * Organisations number in the thousands at most, so the whole picture is held
  * in memory; the rows and the file are capped by limits.h.
  */
 #include "app/organisations/organisations.h"
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -31,13 +40,19 @@
 #include "core/buf.h"
 #include "core/format.h"
 #include "core/limits.h"
+#include "core/log.h"
 #include "core/xmalloc.h"
 
 #define NONE      SIZE_MAX
 #define N_COLUMNS 5
 
-/* Serialises imports across PostgreSQL nodes (whose BEGIN takes no lock). A key derived from a
- * name, so that it cannot collide with the small numbers migrate.c and audit.c use. */
+/* The audit entry of an import lists every change up to this size, then counts the rest: a
+ * first import of a whole region would otherwise make one entry of megabytes. */
+#define IMPORT_AUDIT_DETAIL_BYTES (64u << 10)
+
+/* Serialises imports and form saves across PostgreSQL nodes (whose BEGIN takes no lock). A key
+ * derived from a name, so that it cannot collide with the small numbers migrate.c and audit.c
+ * use. */
 #define IMPORT_LOCK_SQL "SELECT pg_advisory_xact_lock(hashtext('shoal: import organisations'))"
 
 static const char *const column_names[N_COLUMNS] = {"ods_code", "name", "kind", "parent_ods_code",
@@ -60,9 +75,11 @@ enum org_kind {
 };
 
 /* As stored (the CHECK in migration 0001), and as written in the file. */
-static const char *const kind_names[N_KINDS] = {"practice",      "pcn",  "locality", "federation",
-                                                "lmc",           "icb",  "trust",    "council",
-                                                "public-health", "other"};
+const char *const organisations_kinds[ORGANISATIONS_N_KINDS] = {
+    "practice", "pcn",   "locality", "federation",    "lmc",
+    "icb",      "trust", "council",  "public-health", "other"};
+_Static_assert(N_KINDS == ORGANISATIONS_N_KINDS, "one name per kind");
+
 /* As said in a message, without and with an article. */
 static const char *const kind_plain[N_KINDS] = {
     "practice", "PCN",   "locality", "federation",         "LMC",
@@ -91,6 +108,7 @@ struct org {
 	size_t first_bad_child;
 	int mark; /* loop search: 0 not seen, 1 on the current path, 2 done */
 	bool written;
+	enum { OUTCOME_NONE, OUTCOME_UNCHANGED, OUTCOME_ADDED, OUTCOME_UPDATED } outcome;
 };
 
 struct import {
@@ -98,7 +116,8 @@ struct import {
 	size_t n, alloc;
 	size_t *index; /* open addressing over orgs by code; NONE marks an empty slot */
 	size_t index_size;
-	struct import_report *report;
+	struct import_report *report;      /* a file's problems and counts */
+	struct organisations_errors *form; /* a form's problems, by field; NULL for a file */
 };
 
 /* ---- small helpers ---- */
@@ -126,9 +145,12 @@ static bool equal_ignoring_case(const char *a, const char *b)
 	return *a == *b;
 }
 
-/* A copy of s without the spaces and tabs around it (spreadsheets and hands add them). */
+/* A copy of s (NULL counts as empty) without the spaces and tabs around it (spreadsheets and
+ * hands add them). */
 static char *trimmed(const char *s)
 {
+	if (!s)
+		s = "";
 	while (*s == ' ' || *s == '\t')
 		s++;
 	size_t n = strlen(s);
@@ -139,10 +161,10 @@ static char *trimmed(const char *s)
 
 /* ODS codes, and the codes the collective assigns where there is none: letters, digits and
  * hyphens, starting with a letter or digit (a leading '-' would read as a formula). */
-static bool ods_code_valid(const char *s)
+bool organisations_code_valid(const char *s)
 {
 	size_t n = strlen(s);
-	if (n < 2 || n > 12 || !is_alnum(s[0]))
+	if (n < 2 || n > ORGANISATIONS_CODE_BYTES || !is_alnum(s[0]))
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if (!is_alnum(s[i]) && s[i] != '-')
@@ -178,9 +200,42 @@ static const char *shown(char out[64], const char *s)
 static int kind_from_name(const char *s)
 {
 	for (int k = 0; k < N_KINDS; k++)
-		if (equal_ignoring_case(s, kind_names[k]))
+		if (equal_ignoring_case(s, organisations_kinds[k]))
 			return k;
 	return KIND_UNKNOWN;
+}
+
+int organisations_kind_index(const char *s)
+{
+	return s ? kind_from_name(s) : KIND_UNKNOWN;
+}
+
+/*
+ * Records a problem found on line: in the report for a file, or as the message
+ * of field for a form (the first one found for each field, with a capital
+ * letter). Every rule reports through here.
+ */
+static void problem(struct import *im, unsigned long line, enum organisations_field field,
+                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void problem(struct import *im, unsigned long line, enum organisations_field field,
+                    const char *fmt, ...)
+{
+	char text[LIMIT_IMPORT_MESSAGE_BYTES];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	if (!im->form) {
+		import_report_add(im->report, line, "%s", text);
+		return;
+	}
+	char *m = im->form->message[field];
+	if (*m)
+		return;
+	snprintf(m, sizeof im->form->message[field], "%s", text);
+	m[0] = to_upper(m[0]);
+	im->form->n++;
 }
 
 /* ---- the index by ODS code ---- */
@@ -256,7 +311,7 @@ static void import_free(struct import *im)
 	free(im->index);
 }
 
-/* ---- step 1: the file ---- */
+/* ---- step 1: the file (or the form) ---- */
 
 /* Checks the header line; returns 0 when it is exactly the expected columns. */
 static int check_header(struct import *im, const struct csv_record *rec)
@@ -274,7 +329,7 @@ static int check_header(struct import *im, const struct csv_record *rec)
 	}
 	if (all_match)
 		goto done;
-	if (!any_column_name && rec->n_fields && ods_code_valid(fields[0])) {
+	if (!any_column_name && rec->n_fields && organisations_code_valid(fields[0])) {
 		import_report_add(im->report, rec->line,
 		                  "the header line is missing: the first line must be "
 		                  "\"" ORGANISATIONS_CSV_HEADER "\"");
@@ -301,34 +356,34 @@ done:
 /* Checks the list size given for an organisation of this kind; returns it, or -1 for none. */
 static int64_t check_list_size(struct import *im, unsigned long line, const char *s, int kind)
 {
+	const enum organisations_field f = ORGANISATIONS_FIELD_LIST_SIZE;
 	char a[64], limit[32];
 	if (!*s) {
 		if (kind == KIND_PRACTICE)
-			import_report_add(im->report, line,
-			                  "a practice needs a list size (its number of registered "
-			                  "patients)");
+			problem(im, line, f, "%s",
+			        im->form ? "enter the practice's list size (its number of "
+			                   "registered patients)"
+			                 : "a practice needs a list size (its number of registered "
+			                   "patients)");
 		return -1;
 	}
 	/* A PCN's or locality's list is the sum of its practices'; storing another figure would
 	 * let the two disagree. */
 	if (kind != KIND_PRACTICE && kind != KIND_UNKNOWN) {
-		import_report_add(im->report, line,
-		                  "only practices have a list size: leave it empty for %s",
-		                  kind_words[kind]);
+		problem(im, line, f, "only practices have a list size: leave it empty for %s",
+		        kind_words[kind]);
 		return -1;
 	}
 	size_t digits = strspn(s, "0123456789");
 	if (s[0] == '-' && s[1] && strspn(s + 1, "0123456789") == strlen(s + 1)) {
-		import_report_add(im->report, line, "the list size cannot be negative (%s)",
-		                  shown(a, s));
+		problem(im, line, f, "the list size cannot be negative (%s)", shown(a, s));
 		return -1;
 	}
 	if (s[digits]) {
-		import_report_add(
-		    im->report, line,
-		    "list size \"%s\" must be a whole number of patients, such as 8930 "
-		    "(no commas or decimal point)",
-		    shown(a, s));
+		problem(im, line, f,
+		        "list size \"%s\" must be a whole number of patients, such as 8930 "
+		        "(no commas or decimal point)",
+		        shown(a, s));
 		return -1;
 	}
 	/* Stops as soon as the cap is passed, so a long run of digits cannot overflow. */
@@ -336,101 +391,103 @@ static int64_t check_list_size(struct import *im, unsigned long line, const char
 	for (size_t i = 0; i < digits && v <= LIMIT_LIST_SIZE; i++)
 		v = v * 10 + (s[i] - '0');
 	if (v > LIMIT_LIST_SIZE) {
-		import_report_add(im->report, line,
-		                  "list size %s is more than %s patients: check it", shown(a, s),
-		                  format_thousands(limit, LIMIT_LIST_SIZE));
+		problem(im, line, f, "list size %s is more than %s patients: check it", shown(a, s),
+		        format_thousands(limit, LIMIT_LIST_SIZE));
 		return -1;
 	}
 	if (v == 0) {
-		import_report_add(im->report, line, "the list size must be at least 1");
+		problem(im, line, f, "the list size must be at least 1");
 		return -1;
 	}
 	return v;
 }
 
 /*
- * Checks one data line and adds it to the picture. quiet: the reader already
- * reported the line (bad UTF-8), so only its ODS code is taken, if usable, so
- * that lines naming it as their parent are not reported as well.
+ * Checks one organisation's fields (a line of a file, or a form) and adds it to
+ * the picture; returns its index there, or NONE when its code is unusable.
+ * quiet: the line's problems are already reported (bad UTF-8, a wrong number of
+ * fields), so only its ODS code is taken, if usable, so that lines naming it as
+ * their parent are not reported as well.
  */
-static void check_row(struct import *im, const struct csv_record *rec, bool quiet)
+static size_t check_fields(struct import *im, unsigned long line,
+                           const struct organisations_input *in, bool quiet)
 {
-	unsigned long line = rec->line;
 	char a[64];
 	char *code = NULL, *name = NULL, *kind_text = NULL, *parent = NULL, *list_size = NULL;
-	if (rec->n_fields != N_COLUMNS && !quiet)
-		import_report_add(
-		    im->report, line,
-		    "the line has %zu field%s; it must have %d "
-		    "(" ORGANISATIONS_CSV_HEADER ")%s",
-		    rec->n_fields, rec->n_fields == 1 ? "" : "s", N_COLUMNS,
-		    rec->n_fields > N_COLUMNS ? ": a name with a comma must be in quotes" : "");
-	if (quiet || rec->n_fields != N_COLUMNS)
-		quiet = true; /* the columns cannot be trusted: take the code, if any, and stop */
-	code = trimmed(rec->fields[0]);
-	bool code_ok = ods_code_valid(code);
+	code = trimmed(in->ods_code);
+	bool code_ok = organisations_code_valid(code);
 	upper_case(code);
 	if (!code_ok && !quiet) {
 		if (!*code)
-			import_report_add(im->report, line, "the ODS code is empty");
+			problem(im, line, ORGANISATIONS_FIELD_CODE, "%s",
+			        im->form ? "enter the ODS code, such as C84001"
+			                 : "the ODS code is empty");
 		else
-			import_report_add(im->report, line,
-			                  "ODS code \"%s\" must be 2 to 12 letters, digits or "
-			                  "hyphens, starting with a letter or digit",
-			                  shown(a, code));
+			problem(
+			    im, line, ORGANISATIONS_FIELD_CODE,
+			    "ODS code \"%s\" must be 2 to 12 letters, digits or hyphens, starting "
+			    "with a letter or digit",
+			    shown(a, code));
 	}
 	size_t dup = code_ok ? find_org(im, code) : NONE;
 	if (dup != NONE && !quiet)
-		import_report_add(im->report, line, "ODS code %s is also on line %lu",
-		                  shown(a, code), im->orgs[dup].line);
+		problem(im, line, ORGANISATIONS_FIELD_CODE, "ODS code %s is also on line %lu",
+		        shown(a, code), im->orgs[dup].line);
 	size_t k = NONE;
 	if (code_ok && dup == NONE) {
 		k = add_org(im, code);
 		im->orgs[k].line = line;
 		code = NULL; /* the picture owns it now */
+	} else if (im->form && !quiet) {
+		/* A form with a bad code still has its other fields checked against the database:
+		 * "?" is no ODS code, so it can be no one's parent. */
+		k = add_org(im, xstrdup("?"));
+		im->orgs[k].line = line;
 	}
 	if (quiet)
 		goto done;
 
-	name = trimmed(rec->fields[1]);
+	const enum organisations_field fname = ORGANISATIONS_FIELD_NAME;
+	name = trimmed(in->name);
 	size_t name_len = strlen(name);
 	if (!name_len)
-		import_report_add(im->report, line, "the name is empty");
+		problem(im, line, fname, "%s",
+		        im->form ? "enter the organisation's name" : "the name is empty");
 	else if (name_len > LIMIT_NAME_BYTES)
-		import_report_add(im->report, line,
-		                  "the name is %zu bytes long; the most is %d (\"%s\")", name_len,
-		                  LIMIT_NAME_BYTES, shown(a, name));
+		problem(im, line, fname, "the name is %zu bytes long; the most is %d (\"%s\")",
+		        name_len, LIMIT_NAME_BYTES, shown(a, name));
 	for (const char *p = name; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7F) {
-			import_report_add(im->report, line,
-			                  "the name contains a line break or another control "
-			                  "character");
+			problem(im, line, fname,
+			        "the name contains a line break or another control character");
 			break;
 		}
 
-	kind_text = trimmed(rec->fields[2]);
+	kind_text = trimmed(in->kind);
 	int kind = kind_from_name(kind_text);
-	if (kind == KIND_UNKNOWN)
-		import_report_add(
-		    im->report, line,
-		    "%s%s%s is not a kind of organisation; the kinds are practice, pcn, "
-		    "locality, federation, lmc, icb, trust, council, public-health and "
-		    "other",
-		    *kind_text ? "kind \"" : "the kind is empty, which",
-		    *kind_text ? shown(a, kind_text) : "", *kind_text ? "\"" : "");
+	if (kind == KIND_UNKNOWN && im->form)
+		problem(im, line, ORGANISATIONS_FIELD_KIND, "select the kind of organisation");
+	else if (kind == KIND_UNKNOWN)
+		problem(im, line, ORGANISATIONS_FIELD_KIND,
+		        "%s%s%s is not a kind of organisation; the kinds are practice, pcn, "
+		        "locality, federation, lmc, icb, trust, council, public-health and "
+		        "other",
+		        *kind_text ? "kind \"" : "the kind is empty, which",
+		        *kind_text ? shown(a, kind_text) : "", *kind_text ? "\"" : "");
 
-	parent = trimmed(rec->fields[3]);
+	const enum organisations_field fparent = ORGANISATIONS_FIELD_PARENT;
+	parent = trimmed(in->parent_ods_code);
 	upper_case(parent);
-	if (*parent && !ods_code_valid(parent)) {
-		import_report_add(im->report, line,
-		                  "parent ODS code \"%s\" must be 2 to 12 letters, digits or "
-		                  "hyphens, starting with a letter or digit",
-		                  shown(a, parent));
+	if (*parent && !organisations_code_valid(parent)) {
+		problem(im, line, fparent,
+		        "parent ODS code \"%s\" must be 2 to 12 letters, digits or hyphens, "
+		        "starting with a letter or digit",
+		        shown(a, parent));
 		free(parent);
 		parent = NULL;
 	} else if (*parent && code_ok && !strcmp(parent, k != NONE ? im->orgs[k].code : code)) {
-		import_report_add(im->report, line, "%s cannot be its own parent",
-		                  shown(a, parent));
+		problem(im, line, fparent, "%s cannot be its own parent%s", shown(a, parent),
+		        im->form ? ": enter another code, or leave it empty" : "");
 		free(parent);
 		parent = NULL;
 	} else if (!*parent) {
@@ -438,7 +495,7 @@ static void check_row(struct import *im, const struct csv_record *rec, bool quie
 		parent = NULL;
 	}
 
-	list_size = trimmed(rec->fields[4]);
+	list_size = trimmed(in->list_size);
 	int64_t size = check_list_size(im, line, list_size, kind);
 
 	if (k != NONE) {
@@ -455,6 +512,26 @@ done:
 	free(kind_text);
 	free(parent);
 	free(list_size);
+	return k;
+}
+
+/* Checks one data line of a file and adds it to the picture. quiet: as check_fields. */
+static void check_row(struct import *im, const struct csv_record *rec, bool quiet)
+{
+	if (rec->n_fields != N_COLUMNS && !quiet)
+		import_report_add(
+		    im->report, rec->line,
+		    "the line has %zu field%s; it must have %d "
+		    "(" ORGANISATIONS_CSV_HEADER ")%s",
+		    rec->n_fields, rec->n_fields == 1 ? "" : "s", N_COLUMNS,
+		    rec->n_fields > N_COLUMNS ? ": a name with a comma must be in quotes" : "");
+	/* A line of the wrong length cannot be trusted: take the code, if any, and stop. */
+	quiet = quiet || rec->n_fields != N_COLUMNS;
+	struct organisations_input in = {.ods_code = rec->fields[0]};
+	if (!quiet)
+		in = (struct organisations_input){rec->fields[0], rec->fields[1], rec->fields[2],
+		                                  rec->fields[3], rec->fields[4]};
+	check_fields(im, rec->line, &in, quiet);
 }
 
 /* Whether every field of a record is empty or blank (a spreadsheet's cleared row). */
@@ -519,7 +596,8 @@ static int load_database(struct import *im, struct db_conn *c)
 {
 	struct db_stmt *st =
 	    db_prepare(c, "SELECT o.id, o.ods_code, o.name, o.kind, o.list_size, p.ods_code "
-	                  "FROM organisations o LEFT JOIN organisations p ON p.id = o.parent_id");
+	                  "FROM organisations o LEFT JOIN organisations p ON p.id = o.parent_id "
+	                  "ORDER BY o.id"); /* the same messages on every engine */
 	if (!st)
 		return DB_ERR;
 	int rc;
@@ -580,22 +658,30 @@ static const char *allowed_parent_words(int child)
 static void check_parents(struct import *im)
 {
 	char a[64], b[64];
+	const enum organisations_field fparent = ORGANISATIONS_FIELD_PARENT;
 	for (size_t i = 0; i < im->n; i++) {
 		struct org *o = &im->orgs[i];
 		if (!o->line || !o->parent_code)
 			continue;
 		size_t p = find_org(im, o->parent_code);
 		if (p == NONE) {
-			import_report_add(im->report, o->line,
-			                  "parent %s is not in this file or in the database",
-			                  shown(a, o->parent_code));
+			if (im->form)
+				problem(
+				    im, o->line, fparent,
+				    "there is no organisation with ODS code %s: check the code, or "
+				    "add that organisation first",
+				    shown(a, o->parent_code));
+			else
+				problem(im, o->line, fparent,
+				        "parent %s is not in this file or in the database",
+				        shown(a, o->parent_code));
 			continue;
 		}
 		o->parent = p;
 		if (!parent_allowed(o->kind, im->orgs[p].kind))
-			import_report_add(im->report, o->line, "the parent of %s %s, but %s is %s",
-			                  kind_words[o->kind], allowed_parent_words(o->kind),
-			                  shown(a, o->parent_code), kind_words[im->orgs[p].kind]);
+			problem(im, o->line, fparent, "the parent of %s %s, but %s is %s",
+			        kind_words[o->kind], allowed_parent_words(o->kind),
+			        shown(a, o->parent_code), kind_words[im->orgs[p].kind]);
 	}
 	/* An organisation the file leaves alone may still be stranded by a parent the file gives a
 	 * new kind (a PCN turned into a locality while practices still sit under it). */
@@ -617,12 +703,20 @@ static void check_parents(struct import *im)
 		if (others)
 			snprintf(more, sizeof more, " and %zu other%s", others,
 			         others == 1 ? "" : "s");
-		import_report_add(im->report, p->line,
-		                  "%s cannot become %s: %s %s%s %s under it in the database but %s "
-		                  "not in this file (move %s in this file too)",
-		                  shown(a, p->code), kind_words[p->kind], kind_plain[child->kind],
-		                  shown(b, child->code), more, others ? "sit" : "sits",
-		                  others ? "are" : "is", others ? "them" : "it");
+		if (im->form)
+			problem(im, p->line, ORGANISATIONS_FIELD_KIND,
+			        "%s cannot become %s while %s %s%s %s under it: move %s first, or "
+			        "keep the kind",
+			        shown(a, p->code), kind_words[p->kind], kind_plain[child->kind],
+			        shown(b, child->code), more, others ? "sit" : "sits",
+			        others ? "them" : "it");
+		else
+			problem(im, p->line, ORGANISATIONS_FIELD_KIND,
+			        "%s cannot become %s: %s %s%s %s under it in the database but %s "
+			        "not in this file (move %s in this file too)",
+			        shown(a, p->code), kind_words[p->kind], kind_plain[child->kind],
+			        shown(b, child->code), more, others ? "sit" : "sits",
+			        others ? "are" : "is", others ? "them" : "it");
 	}
 }
 
@@ -653,8 +747,16 @@ static void check_loops(struct import *im)
 				buf_printf(&text, "%s -> ", shown(a, o->code));
 			}
 			buf_puts(&text, shown(a, im->orgs[j].code));
-			import_report_add(im->report, line, "the parents go round in a loop: %s%s",
-			                  text.data, text.overflow ? " ..." : "");
+			if (im->form)
+				problem(
+				    im, line, ORGANISATIONS_FIELD_PARENT,
+				    "that parent would make the parents go round in a loop (%s%s): "
+				    "choose another parent",
+				    text.data, text.overflow ? " ..." : "");
+			else
+				problem(im, line, ORGANISATIONS_FIELD_PARENT,
+				        "the parents go round in a loop: %s%s", text.data,
+				        text.overflow ? " ..." : "");
 		}
 		for (size_t k = 0; k < len; k++)
 			im->orgs[path[k]].mark = 2;
@@ -671,6 +773,7 @@ static int write_one(struct import *im, struct db_conn *c, size_t k, int64_t now
 	o->written = true;
 	if (o->in_db && !strcmp(o->name, o->db_name) && o->kind == o->db_kind &&
 	    o->list_size == o->db_list_size && o->parent == o->db_parent) {
+		o->outcome = OUTCOME_UNCHANGED;
 		im->report->unchanged++;
 		return DB_OK;
 	}
@@ -685,7 +788,7 @@ static int write_one(struct import *im, struct db_conn *c, size_t k, int64_t now
 		return DB_ERR;
 	db_bind_text(st, 1, o->code);
 	db_bind_text(st, 2, o->name);
-	db_bind_text(st, 3, kind_names[o->kind]);
+	db_bind_text(st, 3, organisations_kinds[o->kind]);
 	if (o->parent != NONE)
 		db_bind_int(st, 4, im->orgs[o->parent].id);
 	else
@@ -701,10 +804,13 @@ static int write_one(struct import *im, struct db_conn *c, size_t k, int64_t now
 	db_reset(st);
 	if (rc != DB_ROW)
 		return rc < 0 ? rc : DB_ERR;
-	if (o->in_db)
+	if (o->in_db) {
+		o->outcome = OUTCOME_UPDATED;
 		im->report->updated++;
-	else
+	} else {
+		o->outcome = OUTCOME_ADDED;
 		im->report->added++;
+	}
 	return DB_OK;
 }
 
@@ -727,25 +833,140 @@ static int write_all(struct import *im, struct db_conn *c)
 	return rc;
 }
 
-/* Adds the import to the audit trail, in its transaction, when it changed anything. */
-static int record_import(struct db_conn *c, const struct import_report *report)
+/* ---- what changed, for the audit trail and the page ---- */
+
+static const char *code_or_none(const struct import *im, size_t k)
 {
-	if (!report->added && !report->updated)
-		return DB_OK;
-	char detail[128];
-	snprintf(detail, sizeof detail, "%zu added, %zu updated, %zu unchanged, from a CSV file",
-	         report->added, report->updated, report->unchanged);
-	struct audit_entry e = {0,      "system", "organisations-imported", "organisations",
-	                        detail, NULL};
-	return audit_record(c, &e);
+	return k == NONE ? "(none)" : im->orgs[k].code;
 }
 
-int organisations_import(struct db *db, const char *data, size_t len, struct import_report *report)
+static void describe_size(struct buf *out, int64_t size)
+{
+	if (size < 0)
+		buf_puts(out, "(none)");
+	else
+		buf_printf(out, "%lld", (long long)size);
+}
+
+/* Writes what happened to organisation k, which was written: for an addition what it is, for an
+ * update each field that changed, before -> after. */
+static void describe_change(const struct import *im, size_t k, struct buf *out)
+{
+	const struct org *o = &im->orgs[k];
+	if (o->outcome == OUTCOME_ADDED) {
+		buf_printf(out, "name: \"%s\"; kind: %s; parent: %s; list size: ", o->name,
+		           organisations_kinds[o->kind], code_or_none(im, o->parent));
+		describe_size(out, o->list_size);
+		return;
+	}
+	const char *sep = "";
+	if (strcmp(o->name, o->db_name)) {
+		buf_printf(out, "name: \"%s\" -> \"%s\"", o->db_name, o->name);
+		sep = "; ";
+	}
+	if (o->kind != o->db_kind) {
+		buf_printf(out, "%skind: %s -> %s", sep,
+		           o->db_kind == KIND_UNKNOWN ? "(unknown)"
+		                                      : organisations_kinds[o->db_kind],
+		           organisations_kinds[o->kind]);
+		sep = "; ";
+	}
+	if (o->parent != o->db_parent) {
+		buf_printf(out, "%sparent: %s -> %s", sep, code_or_none(im, o->db_parent),
+		           code_or_none(im, o->parent));
+		sep = "; ";
+	}
+	if (o->list_size != o->db_list_size) {
+		buf_printf(out, "%slist size: ", sep);
+		describe_size(out, o->db_list_size);
+		buf_puts(out, " -> ");
+		describe_size(out, o->list_size);
+	}
+}
+
+/* Adds the import to the audit trail, in its transaction, when it changed anything: the counts,
+ * then each change in the order of the file (up to IMPORT_AUDIT_DETAIL_BYTES). Also fills
+ * changes, when wanted. */
+static int record_import(struct import *im, struct db_conn *c,
+                         const struct organisations_actor *actor,
+                         struct organisations_changes *changes)
+{
+	const struct import_report *report = im->report;
+	if (!report->added && !report->updated)
+		return DB_OK;
+	struct buf detail, line;
+	size_t left_out = 0;
+	buf_init(&detail, IMPORT_AUDIT_DETAIL_BYTES);
+	buf_init(&line, 4 * LIMIT_NAME_BYTES + 256);
+	buf_printf(&detail, "%zu added, %zu updated, %zu unchanged, from a CSV file", report->added,
+	           report->updated, report->unchanged);
+	if (changes)
+		changes->items = xcalloc(report->added + report->updated, sizeof *changes->items);
+	for (size_t i = 0; i < im->n; i++) {
+		const struct org *o = &im->orgs[i];
+		if (o->outcome != OUTCOME_ADDED && o->outcome != OUTCOME_UPDATED)
+			continue;
+		buf_clear(&line);
+		describe_change(im, i, &line);
+		/* Whole lines only, with room kept for the count of those left out. */
+		if (!left_out && detail.len + line.len + 64 <= IMPORT_AUDIT_DETAIL_BYTES)
+			buf_printf(&detail, "\n%s %s: %s",
+			           o->outcome == OUTCOME_ADDED ? "added" : "updated", o->code,
+			           line.data);
+		else
+			left_out++;
+		if (changes) {
+			struct organisations_change *ch = &changes->items[changes->n++];
+			snprintf(ch->ods_code, sizeof ch->ods_code, "%s", o->code);
+			ch->name = xstrdup(o->name);
+			ch->added = o->outcome == OUTCOME_ADDED;
+			ch->detail = xstrdup(line.data);
+		}
+	}
+	if (left_out)
+		buf_printf(&detail, "\nand %zu more change%s", left_out, left_out == 1 ? "" : "s");
+	struct audit_entry e = {actor->person_id, actor->name, "organisations-imported",
+	                        "organisations",  detail.data, actor->address};
+	int rc = audit_record(c, &e);
+	buf_free(&line);
+	buf_free(&detail);
+	return rc;
+}
+
+void organisations_changes_free(struct organisations_changes *changes)
+{
+	for (size_t i = 0; i < changes->n; i++) {
+		free(changes->items[i].name);
+		free(changes->items[i].detail);
+	}
+	free(changes->items);
+	changes->items = NULL;
+	changes->n = 0;
+}
+
+/* Starts the transaction in which a file or form is checked and written. */
+static int begin_checked_write(struct db_conn *c)
+{
+	/* Check against the same state that will be written to: on SQLite BEGIN IMMEDIATE holds
+	 * the write lock from here; on PostgreSQL an advisory lock keeps other imports and
+	 * saves out. */
+	if (db_begin(c))
+		return DB_ERR;
+	if (db_conn_kind(c) == DB_POSTGRES && db_exec(c, IMPORT_LOCK_SQL))
+		return DB_ERR;
+	return DB_OK;
+}
+
+int organisations_import(struct db *db, const char *data, size_t len,
+                         const struct organisations_actor *actor, struct import_report *report,
+                         struct organisations_changes *changes)
 {
 	struct import im = {.report = report};
 	struct db_conn *c = NULL;
 	int rc = IMPORT_INVALID;
 	import_report_init(report);
+	if (changes)
+		*changes = (struct organisations_changes){0};
 	if (len > LIMIT_IMPORT_BYTES) {
 		import_report_add(report, 0,
 		                  "the file is larger than %u MB: split it into smaller files",
@@ -757,13 +978,7 @@ int organisations_import(struct db *db, const char *data, size_t len, struct imp
 	c = db_acquire(db);
 	if (!c)
 		goto fail_db;
-	/* Check against the same state that will be written to: on SQLite BEGIN IMMEDIATE holds
-	 * the write lock from here; on PostgreSQL an advisory lock keeps other imports out. */
-	if (db_begin(c))
-		goto fail_db;
-	if (db_conn_kind(c) == DB_POSTGRES && db_exec(c, IMPORT_LOCK_SQL))
-		goto fail_db;
-	if (load_database(&im, c))
+	if (begin_checked_write(c) || load_database(&im, c))
 		goto fail_db;
 	check_parents(&im);
 	check_loops(&im);
@@ -771,7 +986,7 @@ int organisations_import(struct db *db, const char *data, size_t len, struct imp
 		db_rollback(c);
 		goto fail;
 	}
-	if (write_all(&im, c) || record_import(c, report) || db_commit(c))
+	if (write_all(&im, c) || record_import(&im, c, actor, changes) || db_commit(c))
 		goto fail_db;
 	db_release(c);
 	import_free(&im);
@@ -780,13 +995,105 @@ fail_db:
 	import_report_add(report, 0, "the database refused the import: %s",
 	                  c ? db_errmsg(c) : "it cannot be reached");
 	report->added = report->updated = report->unchanged = 0;
+	if (changes)
+		organisations_changes_free(changes);
 	rc = IMPORT_DB_ERROR;
-	if (c)
+	if (c && db_in_transaction(c))
 		db_rollback(c);
 fail:
 	if (c)
 		db_release(c);
 	import_free(&im);
 	import_report_sort(report);
+	return rc;
+}
+
+/* Adds one form's change to the audit trail: the organisation and its fields before -> after. */
+static int record_save(struct import *im, struct db_conn *c, size_t k,
+                       const struct organisations_actor *actor)
+{
+	const struct org *o = &im->orgs[k];
+	char subject[48];
+	struct buf detail;
+	buf_init(&detail, 4 * LIMIT_NAME_BYTES + 256);
+	snprintf(subject, sizeof subject, "organisation:%lld", (long long)o->id);
+	buf_printf(&detail, "%s: ", o->code);
+	describe_change(im, k, &detail);
+	struct audit_entry e = {actor->person_id,
+	                        actor->name,
+	                        o->outcome == OUTCOME_ADDED ? "organisation-added"
+	                                                    : "organisation-updated",
+	                        subject,
+	                        detail.data,
+	                        actor->address};
+	int rc = audit_record(c, &e);
+	buf_free(&detail);
+	return rc;
+}
+
+int organisations_save(struct db *db, const struct organisations_input *in, bool adding,
+                       const struct organisations_actor *actor, struct organisations_errors *errors,
+                       bool *changed, int64_t *id)
+{
+	/* Only the report's counts are used: problems go to errors. */
+	struct import im = {.report = xcalloc(1, sizeof *im.report), .form = errors};
+	struct db_conn *c = NULL;
+	char a[64], b[64];
+	int rc = ORGANISATIONS_INVALID;
+	memset(errors, 0, sizeof *errors);
+	*changed = false;
+	*id = 0;
+	if (!adding) {
+		/* The code comes from the address, not from a field: one that cannot be an ODS
+		 * code names no organisation. */
+		char *code = trimmed(in->ods_code);
+		bool valid = organisations_code_valid(code);
+		free(code);
+		if (!valid) {
+			free(im.report);
+			return ORGANISATIONS_NOT_FOUND;
+		}
+	}
+	size_t k = check_fields(&im, 1, in, false);
+	c = db_acquire(db);
+	if (!c || begin_checked_write(c) || load_database(&im, c))
+		goto fail_db;
+	struct org *o = &im.orgs[k];
+	if (!adding && !o->in_db) {
+		rc = ORGANISATIONS_NOT_FOUND;
+		goto fail;
+	}
+	if (adding && o->in_db)
+		problem(&im, 1, ORGANISATIONS_FIELD_CODE,
+		        "ODS code %s is already used by %s: change that organisation instead",
+		        shown(a, o->code), shown(b, o->db_name));
+	check_parents(&im);
+	check_loops(&im);
+	if (errors->n)
+		goto fail;
+	if (write_all(&im, c))
+		goto fail_db;
+	o = &im.orgs[k];
+	*changed = o->outcome != OUTCOME_UNCHANGED;
+	*id = o->id;
+	if ((*changed && record_save(&im, c, k, actor)) || db_commit(c))
+		goto fail_db;
+	db_release(c);
+	import_free(&im);
+	free(im.report);
+	return ORGANISATIONS_SAVED;
+fail_db:
+	log_error("cannot save organisation %s: %s", in->ods_code ? in->ods_code : "",
+	          c ? db_errmsg(c) : "the database cannot be reached");
+	rc = ORGANISATIONS_DB_ERROR;
+	*changed = false;
+	*id = 0;
+fail:
+	if (c && db_in_transaction(c))
+		db_rollback(c);
+	if (c)
+		db_release(c);
+	import_free(&im);
+	free(im.report);
 	return rc;
 }

@@ -90,7 +90,8 @@ int cmd_import_organisations(struct cli *cli)
 		fprintf(stderr, "shoal: %s\n", err);
 		goto done;
 	}
-	int rc = organisations_import(db, data, len, report);
+	struct organisations_actor system = {0, "system", NULL};
+	int rc = organisations_import(db, data, len, &system, report, NULL);
 	if (rc == IMPORT_OK) {
 		size_t total = report->added + report->updated + report->unchanged;
 		printf("imported %zu organisation%s (%zu added, %zu updated, %zu unchanged)\n",
