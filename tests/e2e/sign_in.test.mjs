@@ -20,7 +20,7 @@ after(async () => {
 
 function sql(statement) {
   if (backend === 'postgresql') return execFileSync('psql', ['-X', '-q', '-A', '-t', '-d', shoal.db, '-c', statement]).toString().trim();
-  return execFileSync('sqlite3', [shoal.db.replace(/^sqlite:/, ''), statement]).toString().trim();
+  return execFileSync('sqlite3', ['-cmd', '.timeout 10000', shoal.db.replace(/^sqlite:/, ''), statement]).toString().trim();
 }
 
 async function signIn(page, email) {

@@ -166,7 +166,7 @@ test(`a database newer than this shoal is refused with a clear message (${backen
   if (backend === 'postgresql') {
     execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', shoal.db.replace(/^postgresql:/, 'postgres:'), '-c', sql]);
   } else {
-    execFileSync('sqlite3', [shoal.db.replace(/^sqlite:/, ''), sql]);
+    execFileSync('sqlite3', ['-cmd', '.timeout 10000', shoal.db.replace(/^sqlite:/, ''), sql]);
   }
   const r = await run(['serve', '--db', shoal.db, '--listen', '127.0.0.1:0']);
   assert.equal(r.status, 1);

@@ -58,6 +58,49 @@ const matrix = {
   'POST /account/mfa/recovery-codes': ['/account/mfa/recovery-codes', signedIn],
   'POST /account/mfa/disable': ['/account/mfa/disable', signedIn],
   'POST /admin/people/{id}/mfa-reset': ['/admin/people/VICTIM/mfa-reset', admin],
+  // Invitations are sent by practice leads (to their own practice), the executive and
+  // administrators; anyone holding a link may open it.
+  'GET /invitations': ['/invitations', leads],
+  'GET /invitations/new': ['/invitations/new', leads],
+  'POST /invitations/new': ['/invitations/new', leads],
+  'GET /invitations/accept/{token}': ['/invitations/accept/TOKEN', everyone],
+  'POST /invitations/accept/{token}': ['/invitations/accept/TOKEN', everyone],
+  'POST /invitations/{id}/revoke': ['/invitations/999999/revoke', leads],
+  'GET /password-reset': ['/password-reset', everyone],
+  'POST /password-reset': ['/password-reset', everyone],
+  'GET /password-reset/{token}': ['/password-reset/TOKEN', everyone],
+  'POST /password-reset/{token}': ['/password-reset/TOKEN', everyone],
+  'GET /join': ['/join', everyone],
+  'POST /join': ['/join', everyone],
+  'GET /join/requests': ['/join/requests', leads],
+  'POST /join/requests/{id}/approve': ['/join/requests/999999/approve', leads],
+  'POST /join/requests/{id}/refuse': ['/join/requests/999999/refuse', leads],
+  'GET /admin/settings': ['/admin/settings', admin],
+  'POST /admin/settings': ['/admin/settings', admin],
+  // The directory: partners get in, but see only the executive and those who chose
+  // to be visible to partners (tests/http/directory.test.mjs checks what they see).
+  'GET /people': ['/people', signedIn],
+  'GET /people/{id}': ['/people/EXECUTIVE', signedIn],
+  'GET /account/profile': ['/account/profile', signedIn],
+  'POST /account/profile': ['/account/profile', signedIn],
+  'GET /admin': ['/admin', admin],
+  'GET /admin/people': ['/admin/people', admin],
+  'GET /admin/people/{id}': ['/admin/people/VICTIM', admin],
+  'POST /admin/people/{id}/role': ['/admin/people/VICTIM/role', admin],
+  'POST /admin/people/{id}/memberships': ['/admin/people/VICTIM/memberships', admin],
+  'POST /admin/people/{id}/memberships/{org}/remove': ['/admin/people/VICTIM/memberships/PRACTICE/remove', admin],
+  'POST /admin/people/{id}/deactivate': ['/admin/people/VICTIM/deactivate', admin],
+  'POST /admin/people/{id}/reactivate': ['/admin/people/VICTIM/reactivate', admin],
+  // The audit trail shows who did what to whom: administrators only.
+  'GET /admin/audit': ['/admin/audit', admin],
+  'GET /admin/audit.csv': ['/admin/audit.csv', admin],
+  'GET /admin/organisations': ['/admin/organisations', admin],
+  'POST /admin/organisations': ['/admin/organisations', admin],
+  'GET /admin/organisations/new': ['/admin/organisations/new', admin],
+  'GET /admin/organisations/import': ['/admin/organisations/import', admin],
+  'POST /admin/organisations/import': ['/admin/organisations/import', admin],
+  'GET /admin/organisations/{ods}': ['/admin/organisations/Z80001', admin],
+  'POST /admin/organisations/{ods}': ['/admin/organisations/Z80001', admin],
 };
 
 /** The routes in src/app/routes.c, as "METHOD /pattern". */
@@ -73,7 +116,8 @@ let sample = {};
 
 function sql(statement) {
   if (backend === 'postgresql') return execFileSync('psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', shoal.db, '-c', statement]).toString().trim();
-  return execFileSync('sqlite3', [shoal.db.replace(/^sqlite:/, ''), statement]).toString().trim();
+  // The jobs thread may be writing: wait for its lock rather than fail.
+  return execFileSync('sqlite3', ['-cmd', '.timeout 10000', shoal.db.replace(/^sqlite:/, ''), statement]).toString().trim();
 }
 
 async function addPerson(email, role, organisation) {
@@ -107,6 +151,9 @@ before(async () => {
   sample = {
     ASSET: home.text.match(/href="(\/assets\/[0-9a-f]{16}\/app\.css)"/)[1],
     VICTIM: sql("SELECT id FROM people WHERE email = 'victim@wyvern.example'"),
+    EXECUTIVE: sql(`SELECT id FROM people WHERE email = '${demo.executive}'`),
+    PRACTICE: sql("SELECT id FROM organisations WHERE ods_code = 'Z80003'"),
+    TOKEN: 'A'.repeat(43),
   };
 });
 
@@ -137,7 +184,7 @@ test('every route in routes.c is in the access matrix, and every row is a route'
 for (const [route, [path, who]] of Object.entries(matrix)) {
   test(`access: ${route}`, async () => {
     const [method] = route.split(' ');
-    const concrete = path.replace(/ASSET|VICTIM/g, (k) => sample[k]);
+    const concrete = path.replace(/ASSET|VICTIM|EXECUTIVE|PRACTICE|TOKEN/g, (k) => sample[k]);
     const wrong = [];
     for (const visitor of everyone) {
       const got = await allowed(visitor, method, concrete);

@@ -18,7 +18,7 @@ after(async () => {
 /** Runs SQL on the test database with the engine's own client. */
 function sql(statement) {
   if (backend === 'postgresql') return execFileSync('psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', shoal.db, '-c', statement]).toString().trim();
-  return execFileSync('sqlite3', [shoal.db.replace(/^sqlite:/, ''), statement]).toString().trim();
+  return execFileSync('sqlite3', ['-cmd', '.timeout 10000', shoal.db.replace(/^sqlite:/, ''), statement]).toString().trim();
 }
 
 test('the sign-in page is an NHS form with a CSRF token and no account hints', async () => {
