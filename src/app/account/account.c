@@ -13,6 +13,7 @@
 
 #include "app/access.h"
 #include "app/app.h"
+#include "app/enrolment/enrolment.h"
 #include "app/people/people.h"
 #include "auth/audit.h"
 #include "auth/password.h"
@@ -35,6 +36,11 @@ static void render_sign_in(struct http_request *req, struct http_response *res,
                            struct sign_in_view *v)
 {
 	struct buf main;
+	struct app *app = req->app;
+	char domains[ENROLMENT_DOMAINS_BYTES + 1];
+	struct db_conn *c = db_acquire(app->db);
+	v->join = c && enrolment_allowed_domains(c, domains) == 0 && domains[0];
+	db_release(c);
 	v->csrf = access_csrf(req, res);
 	buf_init(&main, LIMIT_PAGE_BYTES);
 	tpl_sign_in(&main, v);
@@ -264,6 +270,15 @@ void account_page(struct http_request *req, struct http_response *res)
 	    .mfa = viewer->mfa_enrolled,
 	    .csrf = access_csrf(req, res),
 	};
+	if (policy_may_invite(viewer, "administrator", false))
+		v.invite_text = "People join Shoal by invitation. You can invite anyone the collective "
+		                "needs.";
+	else if (policy_may_invite(viewer, "executive", false))
+		v.invite_text = "People join Shoal by invitation. You can invite anyone the collective "
+		                "needs, except administrators.";
+	else if (policy_may_invite(viewer, "member", true))
+		v.invite_text = "You can invite staff of the practices you lead, and answer their "
+		                "requests to join.";
 	struct db_conn *c = db_acquire(app->db);
 	if (!c) {
 		res->status = 503;

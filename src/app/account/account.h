@@ -16,10 +16,12 @@ struct sign_in_view {
 	const char *email_error;
 	const char *password_error;
 	const char *notice;
+	int join; /* people from allowed email domains may ask to join */
 };
 
 struct account_view {
 	const char *name, *email, *role, *csrf, *notice;
+	const char *invite_text; /* what this person may invite, or NULL when they may not */
 	int mfa;
 	long long sessions;
 };
