@@ -59,7 +59,7 @@ test('a practice lead invites a colleague, who accepts and lands signed in on th
   await lead.getByLabel('Password', { exact: true }).fill(DEMO_PASSWORD);
   await submit(lead, 'Sign in');
   await visit(lead, shoal.url + '/account');
-  await lead.getByRole('link', { name: 'Invite someone to your practice' }).click();
+  await lead.getByRole('link', { name: 'Invite someone' }).click();
   await lead.waitForURL(shoal.url + '/invitations/new');
   await checkAccessibility(lead);
   assert.equal(await lead.locator('h1').innerText(), 'Invite someone');

@@ -252,8 +252,9 @@ test('members and partners cannot invite: the routes refuse them', async () => {
     const r = await c.request('/invitations/new', { method: 'POST', form: { csrf: c.csrf, name: 'X', email: 'x@riverside.wyvern.example', role: 'member', organisation: orgId('Z80001') } });
     assert.equal(r.status, 403, email);
   }
-  // The account page cannot tell a member from a lead, so it says the links are for leads.
-  assert.match((await (await signedIn(demo.member)).get('/account')).text, /If you lead a practice, you can invite its staff/);
+  // Only those who may invite are offered it on their account page.
+  assert.doesNotMatch((await (await signedIn(demo.member)).get('/account')).text, /href="\/invitations\/new"/, 'no link to inviting for members');
+  assert.match((await (await signedIn(demo.lead)).get('/account')).text, /You can invite staff of the practices you lead/);
   assert.doesNotMatch((await (await signedIn(demo.partner)).get('/account')).text, /href="\/invitations\/new"/, 'no link to inviting for partners');
   assert.equal(sql("SELECT count(*) FROM invitations WHERE email = 'x@riverside.wyvern.example'"), '0');
   const anonymous = new Client(shoal.url);
