@@ -31,6 +31,7 @@
 #define LIMIT_SIGNIN_WINDOW       (15 * 60)  /* failures count within this window */
 #define LIMIT_SIGNIN_ACCOUNT_FAILURES 10     /* then the account is locked for the window */
 #define LIMIT_SIGNIN_ADDRESS_FAILURES 100    /* per address: many staff share an NHS gateway */
+#define LIMIT_MFA_FAILURES        5          /* wrong two-step codes per person per window */
 #define LIMIT_FORM_FIELDS         64         /* fields in one form */
 #define LIMIT_TEXT_BYTES          4000       /* a short free-text field (profiles, messages) */
 

@@ -6,11 +6,10 @@
 // the browser, recovery codes used twice.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startShoal, backend, run } from '../lib/shoal.mjs';
+import { startShoal, backend, run, sql } from '../lib/shoal.mjs';
 import { Client, demo, DEMO_PASSWORD, DEMO_TOTP_SECRET, totp } from '../lib/client.mjs';
 
 let shoal;
@@ -22,12 +21,6 @@ before(async () => {
 after(async () => {
   await shoal.stop();
 });
-
-/** Runs SQL on the test database with the engine's own client. */
-function sql(statement) {
-  if (backend === 'postgresql') return execFileSync('psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', shoal.db, '-c', statement]).toString().trim();
-  return execFileSync('sqlite3', [shoal.db.replace(/^sqlite:/, ''), statement]).toString().trim();
-}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -116,7 +109,7 @@ async function enrol(c) {
   return { auth, codes };
 }
 
-const personId = (email) => sql(`SELECT id FROM people WHERE email = '${email}'`);
+const personId = (email) => sql(shoal.db, `SELECT id FROM people WHERE email = '${email}'`);
 
 // Shared by the member's tests below, which run in order.
 const member = { client: new Client(''), auth: null, codes: [] };
@@ -140,7 +133,7 @@ test('a member sets up two-step sign-in from the key on the page, and sees recov
   // Reloading keeps the key already typed into the app.
   page = await c.get('/account/mfa');
   assert.equal(page.text.match(/id="totp-secret">([A-Z2-7 ]+)</)[1], grouped);
-  assert.equal(sql(`SELECT totp_secret IS NULL FROM people WHERE email = '${demo.member}'`), backend === 'postgresql' ? 't' : '1', 'not on until a code proves it');
+  assert.equal(sql(shoal.db, `SELECT totp_secret IS NULL FROM people WHERE email = '${demo.member}'`), backend === 'postgresql' ? 't' : '1', 'not on until a code proves it');
 
   // Mistakes get a clear message beside the field, and turn nothing on.
   let r = await c.post('/account/mfa/confirm', { code: '' });
@@ -160,7 +153,7 @@ test('a member sets up two-step sign-in from the key on the page, and sees recov
   const forged = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
   r = await c.post('/account/mfa/confirm', { code: totp(forged), secret: forged, totp_secret: forged });
   assert.equal(r.status, 400);
-  assert.match(sql(`SELECT count(*) FROM people WHERE totp_secret IS NOT NULL AND email = '${demo.member}'`), /^0$/);
+  assert.match(sql(shoal.db, `SELECT count(*) FROM people WHERE totp_secret IS NOT NULL AND email = '${demo.member}'`), /^0$/);
 
   member.auth = new Authenticator(secret);
   r = await c.post('/account/mfa/confirm', { code: ` ${(await member.auth.code()).replace(/^(...)/, '$1 ')} ` });
@@ -178,14 +171,14 @@ test('a member sets up two-step sign-in from the key on the page, and sees recov
   for (const code of member.codes) assert.ok(!page.text.includes(code), 'recovery codes are shown once only');
   assert.match((await c.get('/account')).text, /Two-step sign-in<\/dt><dd class="nhsuk-summary-list__value">On/);
   // Only hashes are kept.
-  const stored = sql(`SELECT code_hash FROM recovery_codes WHERE person_id = ${personId(demo.member)}`);
+  const stored = sql(shoal.db, `SELECT code_hash FROM recovery_codes WHERE person_id = ${personId(demo.member)}`);
   for (const code of member.codes) assert.ok(!stored.includes(code) && !stored.includes(code.replace(/-/g, '')));
 
   const mail = await mailTo(demo.member, /two-step sign-in is on/);
   assert.match(mail.body, /Two-step sign-in was turned on for your account/);
   assert.match(mail.body, /If it was not you/);
   assert.match(mail.body, /http:\/\/127\.0\.0\.1:8080\/account\/mfa/);
-  assert.match(sql(`SELECT count(*) FROM audit_log WHERE action = 'mfa-enabled' AND subject = 'person:${personId(demo.member)}'`), /^1$/);
+  assert.match(sql(shoal.db, `SELECT count(*) FROM audit_log WHERE action = 'mfa-enabled' AND subject = 'person:${personId(demo.member)}'`), /^1$/);
 });
 
 test('signing in again asks for a code; wrong and reused codes are refused and counted', async () => {
@@ -213,7 +206,7 @@ test('signing in again asks for a code; wrong and reused codes are refused and c
   assert.equal(r.status, 400);
   assert.match(r.text, /Enter the code as 6 numbers/);
 
-  const failuresBefore = Number(sql(`SELECT count(*) FROM audit_log WHERE action = 'sign-in-failed' AND actor = '${demo.member}'`));
+  const failuresBefore = Number(sql(shoal.db, `SELECT count(*) FROM audit_log WHERE action = 'sign-in-failed' AND actor = '${demo.member}'`));
   const wrong = [0, 1, 2].map((i) => String((Number(member.auth.used()) + 333333 * (i + 1)) % 1000000).padStart(6, '0'));
   r = await c.post('/sign-in/mfa', { code: wrong[0], next: '/account' });
   assert.equal(r.status, 401);
@@ -223,16 +216,16 @@ test('signing in again asks for a code; wrong and reused codes are refused and c
   r = await c.post('/sign-in/mfa', { code: member.auth.used(), next: '/account' });
   assert.equal(r.status, 401);
   assert.match(r.text, /That code has already been used/);
-  assert.equal(Number(sql(`SELECT count(*) FROM audit_log WHERE action = 'sign-in-failed' AND actor = '${demo.member}'`)), failuresBefore + 2);
-  assert.match(sql(`SELECT failures FROM throttle WHERE key = 'account:${demo.member}'`), /^2$/);
+  assert.equal(Number(sql(shoal.db, `SELECT count(*) FROM audit_log WHERE action = 'sign-in-failed' AND actor = '${demo.member}'`)), failuresBefore + 2);
+  assert.match(sql(shoal.db, `SELECT failures FROM throttle WHERE key = 'mfa:' || (SELECT id FROM people WHERE email = '${demo.member}')`), /^2$/);
 
   r = await c.post('/sign-in/mfa', { code: await member.auth.code(), next: '/account' });
   assert.equal(r.status, 303);
   assert.equal(r.location, '/account');
   assert.notEqual(c.cookies.get('shoal_session'), passwordCookie, 'a new session token after the second step');
   assert.equal((await c.get('/account')).status, 200);
-  assert.equal(sql(`SELECT count(*) FROM throttle WHERE key = 'account:${demo.member}' AND failures > 0`), '0', 'success clears the count');
-  assert.match(sql(`SELECT detail FROM audit_log WHERE action = 'sign-in' AND actor = '${demo.member}' ORDER BY id DESC LIMIT 1`), /^with two-step$/);
+  assert.equal(sql(shoal.db, `SELECT count(*) FROM throttle WHERE key = 'account:${demo.member}' AND failures > 0`), '0', 'success clears the count');
+  assert.match(sql(shoal.db, `SELECT detail FROM audit_log WHERE action = 'sign-in' AND actor = '${demo.member}' ORDER BY id DESC LIMIT 1`), /^with two-step$/);
   // The old, password-only cookie is worth nothing now.
   const stale = new Client(shoal.url);
   stale.cookies.set('shoal_session', passwordCookie);
@@ -265,7 +258,7 @@ test('a recovery code signs in once, and only once', async () => {
   assert.match((await c.get('/account/mfa')).text, /id="recovery-left">9</);
   const mail = await mailTo(demo.member, /a recovery code was used/);
   assert.match(mail.body, /You have 9 recovery codes left/);
-  assert.match(sql(`SELECT detail FROM audit_log WHERE action = 'sign-in' AND actor = '${demo.member}' ORDER BY id DESC LIMIT 1`), /^with a recovery code$/);
+  assert.match(sql(shoal.db, `SELECT detail FROM audit_log WHERE action = 'sign-in' AND actor = '${demo.member}' ORDER BY id DESC LIMIT 1`), /^with a recovery code$/);
 
   const again = new Client(shoal.url);
   await again.post('/sign-in', { email: demo.member, password: DEMO_PASSWORD }, { from: '/sign-in' });
@@ -286,7 +279,7 @@ test('new recovery codes replace the old ones, shown once, with a notice', async
   assert.ok(fresh.every((code) => !member.codes.includes(code)));
   assert.match((await c.get('/account/mfa')).text, /id="recovery-left">10</);
   await mailTo(demo.member, /new recovery codes/);
-  assert.match(sql(`SELECT count(*) FROM audit_log WHERE action = 'mfa-recovery-codes-replaced'`), /^1$/);
+  assert.match(sql(shoal.db, `SELECT count(*) FROM audit_log WHERE action = 'mfa-recovery-codes-replaced'`), /^1$/);
 
   const old = new Client(shoal.url);
   await old.post('/sign-in', { email: demo.member, password: DEMO_PASSWORD }, { from: '/sign-in' });
@@ -296,7 +289,7 @@ test('new recovery codes replace the old ones, shown once, with a notice', async
   member.codes = fresh.slice(1);
 });
 
-test('wrong codes count towards the lock on the account, like wrong passwords', async () => {
+test('wrong codes lock two-step sign-in, and signing in with the password again does not reset the count', async () => {
   const email = demo.otherMember;
   const c = new Client(shoal.url);
   await signIn(c, email);
@@ -304,8 +297,14 @@ test('wrong codes count towards the lock on the account, like wrong passwords', 
   const attacker = new Client(shoal.url);
   let r = await attacker.post('/sign-in', { email, password: DEMO_PASSWORD }, { from: '/sign-in' });
   await attacker.get(r.location);
-  // LIMIT_SIGNIN_ACCOUNT_FAILURES (10) wrong guesses lock the account.
-  for (let i = 0; i < 10; i++) {
+  // LIMIT_MFA_FAILURES (5) wrong guesses lock the second step; someone who has the
+  // password cannot earn more guesses by signing in with it again in between.
+  for (let i = 0; i < 5; i++) {
+    if (i === 3) {
+      r = await attacker.post('/sign-in', { email, password: DEMO_PASSWORD }, { from: '/sign-in' });
+      assert.equal(r.status, 303);
+      await attacker.get(r.location);
+    }
     r = await attacker.post('/sign-in/mfa', { code: String(100000 + i * 7919) });
     assert.equal(r.status, 401, `guess ${i}`);
   }
@@ -327,7 +326,7 @@ test('a member turns two-step sign-in off with a current code, and is told by em
   r = await c.post('/account/mfa/disable', { code: member.auth.used() });
   assert.equal(r.status, 400);
   assert.match(r.text, /That code has already been used/);
-  assert.match(sql(`SELECT count(*) FROM people WHERE totp_secret IS NOT NULL AND email = '${demo.member}'`), /^1$/, 'still on');
+  assert.match(sql(shoal.db, `SELECT count(*) FROM people WHERE totp_secret IS NOT NULL AND email = '${demo.member}'`), /^1$/, 'still on');
 
   r = await c.post('/account/mfa/disable', { code: await member.auth.code() });
   assert.equal(r.status, 303);
@@ -335,10 +334,10 @@ test('a member turns two-step sign-in off with a current code, and is told by em
   page = await c.get(r.location);
   assert.match(page.text, /Two-step sign-in is off\. Shoal will only ask for your password/);
   assert.match(page.text, /id="totp-secret"/, 'and it can be set up again');
-  assert.match(sql(`SELECT count(*) FROM recovery_codes WHERE person_id = ${personId(demo.member)}`), /^0$/);
+  assert.match(sql(shoal.db, `SELECT count(*) FROM recovery_codes WHERE person_id = ${personId(demo.member)}`), /^0$/);
   const mail = await mailTo(demo.member, /two-step sign-in is off/);
   assert.match(mail.body, /Two-step sign-in was turned off for your account/);
-  assert.match(sql(`SELECT count(*) FROM audit_log WHERE action = 'mfa-disabled'`), /^1$/);
+  assert.match(sql(shoal.db, `SELECT count(*) FROM audit_log WHERE action = 'mfa-disabled'`), /^1$/);
 
   const next = new Client(shoal.url);
   r = await next.post('/sign-in', { email: demo.member, password: DEMO_PASSWORD }, { from: '/sign-in' });
@@ -356,7 +355,7 @@ test('executives and administrators must keep two-step sign-in', async () => {
   const r = await c.post('/account/mfa/disable', { code: await auth.code() });
   assert.equal(r.status, 403);
   assert.match(r.text, /Executives and administrators must use two-step sign-in/);
-  assert.match(sql(`SELECT count(*) FROM people WHERE totp_secret IS NOT NULL AND email = '${demo.executive}'`), /^1$/);
+  assert.match(sql(shoal.db, `SELECT count(*) FROM people WHERE totp_secret IS NOT NULL AND email = '${demo.executive}'`), /^1$/);
 });
 
 test('a new executive without two-step sign-in is sent to set it up before anything else', async () => {
@@ -402,7 +401,7 @@ test('an administrator resets a lost phone: the person is signed out and can sig
   }
   const forged = await admin.request(`/admin/people/${leadId}/mfa-reset`, { method: 'POST', form: { csrf: 'forged' } });
   assert.equal(forged.status, 403, 'CSRF checked');
-  assert.match(sql(`SELECT count(*) FROM people WHERE totp_secret IS NOT NULL AND id = ${leadId}`), /^1$/);
+  assert.match(sql(shoal.db, `SELECT count(*) FROM people WHERE totp_secret IS NOT NULL AND id = ${leadId}`), /^1$/);
 
   r = await admin.post(`/admin/people/${leadId}/mfa-reset`, {});
   assert.equal(r.status, 200);
@@ -410,8 +409,8 @@ test('an administrator resets a lost phone: the person is signed out and can sig
   assert.match(r.text, /Sam Patel \(practice manager\) has been signed out on every device/);
   assert.match(r.text, new RegExp(`href="/admin/people/${leadId}"`));
   assert.equal((await lead.get('/account')).status, 303, 'their sessions ended');
-  assert.match(sql(`SELECT count(*) FROM recovery_codes WHERE person_id = ${leadId}`), /^0$/);
-  assert.match(sql(`SELECT actor FROM audit_log WHERE action = 'mfa-reset' AND subject = 'person:${leadId}'`), new RegExp(`^${demo.admin}$`));
+  assert.match(sql(shoal.db, `SELECT count(*) FROM recovery_codes WHERE person_id = ${leadId}`), /^0$/);
+  assert.match(sql(shoal.db, `SELECT actor FROM audit_log WHERE action = 'mfa-reset' AND subject = 'person:${leadId}'`), new RegExp(`^${demo.admin}$`));
   const mail = await mailTo(demo.lead, /your two-step sign-in was reset/);
   assert.match(mail.body, /An administrator reset two-step sign-in for your account/);
 

@@ -3,8 +3,7 @@
 // floods of guesses, stolen or stale sessions.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { startShoal, backend, run } from '../lib/shoal.mjs';
+import { startShoal, run, sql } from '../lib/shoal.mjs';
 import { Client, demo, DEMO_PASSWORD } from '../lib/client.mjs';
 
 let shoal;
@@ -14,12 +13,6 @@ before(async () => {
 after(async () => {
   await shoal.stop();
 });
-
-/** Runs SQL on the test database with the engine's own client. */
-function sql(statement) {
-  if (backend === 'postgresql') return execFileSync('psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', shoal.db, '-c', statement]).toString().trim();
-  return execFileSync('sqlite3', ['-cmd', '.timeout 10000', shoal.db.replace(/^sqlite:/, ''), statement]).toString().trim();
-}
 
 test('the sign-in page is an NHS form with a CSRF token and no account hints', async () => {
   const c = new Client(shoal.url);
@@ -106,7 +99,7 @@ test('after 10 failures the account is locked for everyone, even with the right 
   const ghost = 'ghost@wyvern.example';
   for (let i = 0; i < 10; i++) await c.post('/sign-in', { email: ghost, password: `wrong ${i}` });
   assert.equal((await c.post('/sign-in', { email: ghost, password: 'whatever' })).status, 429);
-  assert.match(sql("SELECT count(*) FROM audit_log WHERE action = 'sign-in-failed'"), /^[1-9]\d*$/);
+  assert.match(sql(shoal.db, "SELECT count(*) FROM audit_log WHERE action = 'sign-in-failed'"), /^[1-9]\d*$/);
 });
 
 test('a form without the right CSRF token is refused with a clear page and nothing happens', async () => {
@@ -115,7 +108,7 @@ test('a form without the right CSRF token is refused with a clear page and nothi
   const other = new Client(shoal.url);
   await other.signIn(demo.otherMember);
   await other.get('/account');
-  const before = sql('SELECT count(*) FROM sessions');
+  const before = sql(shoal.db, 'SELECT count(*) FROM sessions');
   let r = await c.request('/sign-out', { method: 'POST', form: { csrf: 'forged' } });
   assert.equal(r.status, 403);
   assert.match(r.text, /This form could not be sent/);
@@ -128,13 +121,13 @@ test('a form without the right CSRF token is refused with a clear page and nothi
   await c.get('/account');
   r = await c.request('/sign-out', { method: 'POST', form: { csrf: c.csrf }, headers: { 'sec-fetch-site': 'cross-site' } });
   assert.equal(r.status, 403);
-  assert.equal(sql('SELECT count(*) FROM sessions'), before);
+  assert.equal(sql(shoal.db, 'SELECT count(*) FROM sessions'), before);
   assert.equal((await c.get('/account')).status, 200, 'still signed in');
 });
 
 test('signing in only sends people to pages on this site', async () => {
   const c = new Client(shoal.url);
-  for (const next of ['//evil.example/', 'https://evil.example/', '/\\evil.example', 'javascript:alert(1)']) {
+  for (const next of ['//evil.example/', 'https://evil.example/', '/\\evil.example', 'javascript:alert(1)', '/\t/evil.example', '/\n/evil.example', '/a\\b']) {
     await c.request('/sign-out', { method: 'POST', form: { csrf: c.csrf || '' } });
     c.cookies.delete('shoal_session');
     const r = await c.post('/sign-in', { email: demo.member, password: DEMO_PASSWORD, next }, { from: '/sign-in' });
@@ -184,12 +177,12 @@ test('an idle session ends after 30 minutes, and any session after 12 hours', as
   const c = new Client(shoal.url);
   await c.signIn(demo.otherMember);
   assert.equal((await c.get('/account')).status, 200);
-  sql(`UPDATE sessions SET last_seen_at = last_seen_at - 1801 WHERE person_id = (SELECT id FROM people WHERE email = '${demo.otherMember}')`);
+  sql(shoal.db, `UPDATE sessions SET last_seen_at = last_seen_at - 1801 WHERE person_id = (SELECT id FROM people WHERE email = '${demo.otherMember}')`);
   const r = await c.get('/account');
   assert.equal(r.status, 303);
   assert.match(r.headers.get('set-cookie'), /shoal_session=; /);
   await c.signIn(demo.otherMember);
-  sql(`UPDATE sessions SET created_at = created_at - 43201 WHERE person_id = (SELECT id FROM people WHERE email = '${demo.otherMember}')`);
+  sql(shoal.db, `UPDATE sessions SET created_at = created_at - 43201 WHERE person_id = (SELECT id FROM people WHERE email = '${demo.otherMember}')`);
   assert.equal((await c.get('/account')).status, 303);
 });
 
@@ -197,13 +190,13 @@ test('"stay signed in" extends the session (JSON for the warning, a redirect wit
   const c = new Client(shoal.url);
   await c.signIn(demo.member);
   await c.get('/account');
-  sql(`UPDATE sessions SET last_seen_at = last_seen_at - 1500 WHERE person_id = (SELECT id FROM people WHERE email = '${demo.member}')`);
+  sql(shoal.db, `UPDATE sessions SET last_seen_at = last_seen_at - 1500 WHERE person_id = (SELECT id FROM people WHERE email = '${demo.member}')`);
   let r = await c.request('/session/extend', { method: 'POST', form: { csrf: c.csrf }, headers: { accept: 'application/json' } });
   assert.equal(r.status, 200);
   assert.equal(JSON.parse(r.text).session_seconds, 1800);
   r = await c.post('/session/extend', { next: '/account' });
   assert.equal(r.location, '/account');
-  sql(`UPDATE sessions SET last_seen_at = last_seen_at - 1000 WHERE person_id = (SELECT id FROM people WHERE email = '${demo.member}')`);
+  sql(shoal.db, `UPDATE sessions SET last_seen_at = last_seen_at - 1000 WHERE person_id = (SELECT id FROM people WHERE email = '${demo.member}')`);
   assert.equal((await c.get('/account')).status, 200, 'not yet idle for 30 minutes');
 });
 
@@ -211,12 +204,12 @@ test('sessions and tokens are stored only as hashes', async () => {
   const c = new Client(shoal.url);
   await c.signIn(demo.member);
   const cookie = c.cookies.get('shoal_session');
-  assert.equal(sql(`SELECT count(*) FROM sessions WHERE token_hash = '${cookie}'`), '0');
-  assert.match(sql('SELECT token_hash FROM sessions LIMIT 1'), /^[0-9a-f]{64}$/);
+  assert.equal(sql(shoal.db, `SELECT count(*) FROM sessions WHERE token_hash = '${cookie}'`), '0');
+  assert.match(sql(shoal.db, 'SELECT token_hash FROM sessions LIMIT 1'), /^[0-9a-f]{64}$/);
 });
 
 test('every sign-in and failure is in the audit trail with the address', async () => {
-  const rows = sql("SELECT action || '|' || actor || '|' || address FROM audit_log WHERE action IN ('sign-in', 'sign-in-failed') ORDER BY id");
+  const rows = sql(shoal.db, "SELECT action || '|' || actor || '|' || address FROM audit_log WHERE action IN ('sign-in', 'sign-in-failed') ORDER BY id");
   assert.match(rows, /sign-in\|gp@riverside\.wyvern\.example\|127\.0\.0\.1/);
   assert.match(rows, /sign-in-failed\|nobody-here@wyvern\.example\|127\.0\.0\.1/);
 });

@@ -25,10 +25,13 @@
 
 const char *account_safe_next(const char *next)
 {
-	/* Only a path on this site: "//evil.example" and "/\evil" would leave it. */
-	if (!next || next[0] != '/' || next[1] == '/' || next[1] == '\\' || strchr(next, '\r') ||
-	    strchr(next, '\n') || strlen(next) > LIMIT_URL_BYTES)
+	/* Only a path on this site: "//evil.example" and "/\evil" would leave it, and
+	 * browsers drop tabs and newlines, so "/\t/evil.example" would too. */
+	if (!next || next[0] != '/' || next[1] == '/' || strlen(next) > LIMIT_URL_BYTES)
 		return "/";
+	for (const char *p = next; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '\\')
+			return "/";
 	return next;
 }
 

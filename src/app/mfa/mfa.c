@@ -330,12 +330,17 @@ void mfa_sign_in(struct http_request *req, struct http_response *res)
 		res->status = 503;
 		return;
 	}
-	char account_key[LIMIT_EMAIL_BYTES + 16], token[AUTH_TOKEN_CHARS + 1];
+	char account_key[LIMIT_EMAIL_BYTES + 16], token[AUTH_TOKEN_CHARS + 1], code_key[40];
 	snprintf(account_key, sizeof account_key, "account:%s", viewer->email);
+	/* Wrong codes count under their own key: a correct password clears the
+	 * account's count, and must not give someone with the password more guesses. */
+	snprintf(code_key, sizeof code_key, "mfa:%lld", (long long)viewer->person_id);
 	int64_t until, now = (int64_t)time(NULL), step = 0;
 	long long left = 0;
 	struct mfa_state s;
 	int locked = throttle_locked(c, account_key, &until);
+	if (locked == 0)
+		locked = throttle_locked(c, code_key, &until);
 	if (locked < 0 || state_load(c, viewer->person_id, &s))
 		goto fail;
 	if (locked) {
@@ -388,7 +393,7 @@ void mfa_sign_in(struct http_request *req, struct http_response *res)
 		const char *detail = v.recovery               ? "wrong recovery code"
 		                     : verdict == TOTP_REUSED ? "two-step code already used"
 		                                              : "wrong two-step code";
-		if (db_begin(c) || throttle_fail(c, account_key, LIMIT_SIGNIN_ACCOUNT_FAILURES) ||
+		if (db_begin(c) || throttle_fail(c, code_key, LIMIT_MFA_FAILURES) ||
 		    audit_mfa(c, req, viewer->person_id, viewer->email, "sign-in-failed",
 		              viewer->person_id, detail) ||
 		    db_commit(c))
@@ -408,7 +413,8 @@ void mfa_sign_in(struct http_request *req, struct http_response *res)
 			return;
 		}
 	}
-	if (throttle_clear(c, account_key) || session_complete_mfa(c, viewer->session_id, token) ||
+	if (throttle_clear(c, account_key) || throttle_clear(c, code_key) ||
+	    session_complete_mfa(c, viewer->session_id, token) ||
 	    audit_mfa(c, req, viewer->person_id, viewer->email, "sign-in", viewer->person_id,
 	              v.recovery ? "with a recovery code" : "with two-step"))
 		goto fail;
@@ -732,16 +738,19 @@ void mfa_disable(struct http_request *req, struct http_response *res)
 		res->status = 503;
 		return;
 	}
-	char code[TOTP_DIGITS + 1], account_key[LIMIT_EMAIL_BYTES + 16];
+	char code[TOTP_DIGITS + 1], account_key[LIMIT_EMAIL_BYTES + 16], code_key[40];
 	const char *message = NULL;
 	if (!typed_code(access_form(req), code, &message)) {
 		show_account(req, res, c, 400, message, NULL);
 		return;
 	}
 	snprintf(account_key, sizeof account_key, "account:%s", viewer->email);
+	snprintf(code_key, sizeof code_key, "mfa:%lld", (long long)viewer->person_id);
 	struct mfa_state s;
 	int64_t until, now = (int64_t)time(NULL), step = 0;
 	int locked = throttle_locked(c, account_key, &until);
+	if (locked == 0)
+		locked = throttle_locked(c, code_key, &until);
 	if (locked < 0)
 		goto fail;
 	if (locked) {
@@ -771,7 +780,7 @@ void mfa_disable(struct http_request *req, struct http_response *res)
 	}
 	if (verdict != TOTP_OK) {
 		/* A guessed code here is as good as one at sign-in: count it the same way. */
-		if (throttle_fail(c, account_key, LIMIT_SIGNIN_ACCOUNT_FAILURES) ||
+		if (throttle_fail(c, code_key, LIMIT_MFA_FAILURES) ||
 		    audit_mfa(c, req, viewer->person_id, viewer->email, "mfa-disable-failed",
 		              viewer->person_id,
 		              verdict == TOTP_REUSED ? "code already used" : "wrong code") ||
