@@ -19,6 +19,7 @@
 #include "auth/policy.h"
 #include "auth/throttle.h"
 #include "core/log.h"
+#include "core/time.h"
 #include "core/xmalloc.h"
 #include "mail/mail.h"
 #include "templates.h"
@@ -231,12 +232,16 @@ static int request_create(struct db_conn *c, struct http_request *req, const cha
 	snprintf(subject, sizeof subject, "Request to join %s on Shoal", practice_name);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		buf_clear(&text);
+		/* The name the requester typed is left out: anyone can ask to join, and an
+		 * email from Shoal must not carry their words (a phishing link, say). It
+		 * is shown, escaped, on the requests page. */
 		buf_printf(&text,
-		           "Dear %s,\n\n%s (%s) has asked to join %s on %s's Shoal.\n\n"
+		           "Dear %s,\n\nSomeone using the address %s has asked to join %s on "
+		           "%s's Shoal.\n\n"
 		           "If they work at %s, approve the request and we will email them an "
 		           "invitation. If not, refuse it.\n\nSee the request: %s\n",
-		           to[i].name, name, email, practice_name, app->collective_name,
-		           practice_name, link);
+		           to[i].name, email, practice_name, app->collective_name, practice_name,
+		           link);
 		if (text.overflow || mail_queue(c, to[i].email, subject, text.data, NULL))
 			rc = DB_ERR;
 	}
@@ -480,7 +485,7 @@ void join_requests_page(struct http_request *req, struct http_response *res)
 			r->email = xstrdup(db_col_text(st, 2));
 			r->practice = xstrdup(db_col_text(st, 3));
 			r->message = xstrdup(db_col_text(st, 4));
-			enrolment_date(db_col_int(st, 5), r->requested);
+			time_format_date(db_col_int(st, 5), r->requested);
 		}
 		db_reset(st);
 	}
@@ -511,10 +516,14 @@ static int tell_refused(struct db_conn *c, struct http_request *req, const char 
 	snprintf(subject, sizeof subject, "Your request to join %s", app->collective_name);
 	struct buf text;
 	buf_init(&text, MAIL_BODY_MAX_BYTES);
+	/* No "Dear <name>": the name was typed by whoever made the request, and this
+	 * goes to the address they gave, which need not be theirs. */
+	(void)name;
 	buf_printf(&text,
-	           "Dear %s,\n\nYour request to join %s on %s's Shoal was not approved.\n\n"
+	           "Hello,\n\nA request to join %s on %s's Shoal with this email address was "
+	           "not approved.\n\n"
 	           "If you think this is a mistake, speak to your practice manager.\n",
-	           name, practice_name, app->collective_name);
+	           practice_name, app->collective_name);
 	int rc = text.overflow || mail_queue(c, email, subject, text.data, NULL) ? DB_ERR : 0;
 	buf_free(&text);
 	return rc;
