@@ -54,16 +54,18 @@ static const char server_help[] =
     "  --listen HOST:PORT  address to listen on (default 127.0.0.1:8080; port 0 picks one)\n"
     "  --threads N         HTTP worker threads (default: one per core)\n"
     "  --quiet             no access log\n"
-    "  --base-url URL      how people reach Shoal, for links in emails (default http://127.0.0.1:8080)\n"
+    "  --base-url URL      how people reach Shoal, for links in emails (default "
+    "http://127.0.0.1:8080)\n"
     "  --smtp-url URL      smtp://HOST:PORT or smtps://HOST:PORT; empty writes mail to files\n"
     "  --mail-from FROM    the From: of Shoal's mail (default Shoal <shoal@localhost>)\n"
-    "  --mail-dir DIR      where mail files go without SMTP (default var/mail)\n";
+    "  --mail-dir DIR      where mail files go without SMTP (default var/mail)\n"
+    "  --trusted-proxies A,B  reverse proxies whose X-Forwarded-For names the client\n"
+    "  --metrics-from A,B  addresses that may read /metrics (default 127.0.0.1,::1)\n";
 static const char config_help[] =
     "  --config FILE       read settings from an INI file first (also SHOAL_CONFIG)\n"
     "  --help              show this help\n"
     "Each setting can also be given as SHOAL_<NAME> in the environment (SHOAL_DB, SHOAL_LISTEN…);\n"
     "flags win over the environment, which wins over the file.\n";
-
 
 static unsigned pool_size(const struct config *c)
 {
@@ -120,6 +122,7 @@ static int cmd_serve(struct cli *cli)
 	    .n_routes = app_n_routes,
 	    .app = &app,
 	    .error_page = page_error,
+	    .trusted_proxies = c->trusted_proxies,
 	    .before = access_before,
 	    .after = access_after,
 	    .quiet = c->quiet,

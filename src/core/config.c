@@ -32,6 +32,8 @@ static const struct setting settings[] = {
 	{"smtp-url",  "mail",     "smtp_url", SETTING_TEXT, offsetof(struct config, smtp_url), 0},
 	{"mail-from", "mail",     "from",     SETTING_TEXT, offsetof(struct config, mail_from), 0},
 	{"mail-dir",  "mail",     "dir",      SETTING_TEXT, offsetof(struct config, mail_dir), 0},
+	{"trusted-proxies", "server", "trusted_proxies", SETTING_TEXT, offsetof(struct config, trusted_proxies), 0},
+	{"metrics-from", "server", "metrics_from", SETTING_TEXT, offsetof(struct config, metrics_from), 0},
 	{"quiet",     "log",      "quiet",    SETTING_BOOL, offsetof(struct config, quiet), 1},
 };
 /* clang-format on */
@@ -44,6 +46,7 @@ void config_defaults(struct config *c)
 	strcpy(c->base_url, "http://127.0.0.1:8080");
 	strcpy(c->mail_from, "Shoal <shoal@localhost>");
 	strcpy(c->mail_dir, "var/mail");
+	strcpy(c->metrics_from, "127.0.0.1,::1");
 }
 
 int config_listen_parts(const struct config *c, char *host, size_t hostlen, unsigned *port)

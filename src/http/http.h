@@ -60,6 +60,8 @@ struct http_route {
 const char *http_header(const struct http_request *req, const char *name);
 /** Value of a query-string argument, or NULL. */
 const char *http_query(const struct http_request *req, const char *name);
+/** Whether address is one of the comma-separated addresses in list. */
+int http_address_in_list(const char *address, const char *list);
 /** Value of a cookie sent with the request, or NULL. */
 const char *http_cookie(const struct http_request *req, const char *name);
 /** Adds a response header (both strings must outlive the response). Ignored past

@@ -137,6 +137,61 @@ static enum MHD_Result add_header_size(void *cls, enum MHD_ValueKind kind, const
 	return MHD_YES;
 }
 
+int http_address_in_list(const char *address, const char *list)
+{
+	size_t n = strlen(address);
+	for (const char *p = list; p && *p;) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		size_t len = strcspn(p, ", ");
+		if (len && len == n && !strncmp(p, address, n))
+			return 1;
+		p += len;
+	}
+	return 0;
+}
+
+/*
+ * Behind a trusted reverse proxy, the client is the right-most address in
+ * X-Forwarded-For that is not itself a trusted proxy: entries to its left were
+ * written by the client and prove nothing. Anything that is not an IP address
+ * leaves the peer's address in place.
+ */
+static void forwarded_address(struct MHD_Connection *conn, const char *trusted, char *out,
+                              size_t len)
+{
+	if (!trusted || !*trusted || !http_address_in_list(out, trusted))
+		return;
+	const char *header = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For");
+	if (!header)
+		return;
+	size_t end = strlen(header);
+	while (end > 0) {
+		size_t start = end;
+		while (start > 0 && header[start - 1] != ',')
+			start--;
+		char candidate[64];
+		size_t a = start, b = end;
+		while (a < b && header[a] == ' ')
+			a++;
+		while (b > a && header[b - 1] == ' ')
+			b--;
+		if (b - a == 0 || b - a >= sizeof candidate)
+			return;
+		memcpy(candidate, header + a, b - a);
+		candidate[b - a] = '\0';
+		unsigned char ip[16];
+		if (inet_pton(AF_INET, candidate, ip) != 1 &&
+		    inet_pton(AF_INET6, candidate, ip) != 1)
+			return;
+		if (!http_address_in_list(candidate, trusted) || start == 0) {
+			snprintf(out, len, "%s", candidate);
+			return;
+		}
+		end = start - 1;
+	}
+}
+
 /* The peer's address as text. Behind a reverse proxy this is the proxy's. */
 static void client_address(struct MHD_Connection *conn, char *out, size_t len)
 {
@@ -296,6 +351,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		ctx->req.app = s->opt.app;
 		ctx->req.connection = conn;
 		client_address(conn, ctx->req.address, sizeof ctx->req.address);
+		forwarded_address(conn, s->opt.trusted_proxies, ctx->req.address,
+		                  sizeof ctx->req.address);
 		ctx->route = s->opt.n_routes;
 		make_request_id(s, ctx->req.id);
 		buf_init(&ctx->req.body, LIMIT_BODY_BYTES);

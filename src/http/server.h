@@ -21,13 +21,17 @@ struct http_server_options {
 	const struct http_route *routes;
 	int n_routes;
 	void *app; /* handed to handlers as req->app */
+	/* Renders the page for res->status (404, 413, …) into res. */
 	void (*error_page)(struct http_request *req, struct http_response *res);
 	/* Runs before a matched route's handler: returns 0 to go on, or leaves a response
 	 * (an error status, a redirect) in res and returns non-zero to skip the handler. */
 	int (*before)(struct http_request *req, struct http_response *res);
 	/* Runs when the request is finished, to free req->state. */
-	void (*after)(struct http_request *req); /* renders res->status */
-	int quiet;                               /* no access log */
+	void (*after)(struct http_request *req);
+	int quiet; /* no access log */
+	/* Comma-separated addresses of reverse proxies (nginx) whose X-Forwarded-For
+	 * names the real client; empty when Shoal faces clients directly. */
+	const char *trusted_proxies;
 };
 
 /** Starts serving. On failure writes one line to err and returns NULL. */

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { startShoal } from '../lib/shoal.mjs';
+import { startShoal, sql } from '../lib/shoal.mjs';
 import { Client, demo } from '../lib/client.mjs';
 
 let shoal;
@@ -201,4 +201,30 @@ test('every request gets one access-log line with id, method, path, status, byte
   const line = shoal.log().split('\n').find((l) => l.includes(`id=${id}`));
   assert.ok(line, 'an access line for the request');
   assert.match(line, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z info access id=[0-9a-f]{16} method=GET path="\/healthz" status=200 bytes=\d+ ms=[\d.]+$/);
+});
+
+test('behind a trusted proxy the client address comes from X-Forwarded-For, and /metrics stays private', async () => {
+  const proxied = await startShoal({ extraArgs: ['--trusted-proxies', '127.0.0.1'] });
+  try {
+    // The right-most address that is not a trusted proxy is the client; what the client wrote to its left is ignored.
+    const res = await fetch(proxied.url + '/healthz', { headers: { 'x-forwarded-for': '203.0.113.9, 198.51.100.7' } });
+    const id = res.headers.get('x-request-id');
+    await res.text();
+    // Through the proxy, the public cannot read /metrics; from the machine itself, monitoring can.
+    assert.equal((await fetch(proxied.url + '/metrics', { headers: { 'x-forwarded-for': '198.51.100.7' } })).status, 404);
+    assert.equal((await fetch(proxied.url + '/metrics')).status, 200);
+    // A header that is not an address changes nothing.
+    assert.equal((await fetch(proxied.url + '/metrics', { headers: { 'x-forwarded-for': 'not-an-address' } })).status, 200);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.ok(proxied.log().includes(`id=${id}`));
+    // Throttles and the audit trail see the real client, not the proxy.
+    const c = new Client(proxied.url);
+    await c.get('/sign-in');
+    await c.request('/sign-in', { method: 'POST', form: { csrf: c.csrf, email: demo.member, password: 'wrong password here' }, headers: { 'x-forwarded-for': '198.51.100.7' } });
+    assert.equal(sql(proxied.db, "SELECT address FROM audit_log WHERE action = 'sign-in-failed'"), '198.51.100.7');
+  } finally {
+    await proxied.stop();
+  }
+  // Without --trusted-proxies, the header is not believed.
+  assert.equal((await fetch(shoal.url + '/metrics', { headers: { 'x-forwarded-for': '198.51.100.7' } })).status, 200);
 });

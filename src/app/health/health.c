@@ -26,6 +26,11 @@ void health_check(struct http_request *req, struct http_response *res)
 void health_metrics(struct http_request *req, struct http_response *res)
 {
 	struct app *app = req->app;
+	/* Request counts by route are for the monitoring system, not for the world. */
+	if (!http_address_in_list(req->address, app->config->metrics_from)) {
+		res->status = 404;
+		return;
+	}
 	res->content_type = "text/plain; version=0.0.4; charset=utf-8";
 	http_response_header(res, "Cache-Control", "no-store");
 	http_server_metrics(app->server, &res->body);
