@@ -5,27 +5,20 @@
 // installation runnable (no deactivating oneself, never the last administrator).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { startShoal, backend, run } from '../lib/shoal.mjs';
+import { startShoal, backend, run, sql } from '../lib/shoal.mjs';
 import { Client, demo } from '../lib/client.mjs';
 
 let shoal;
 let admin;
 const ids = {};
 
-/** Runs SQL on the test database with the engine's own client. */
-function sql(statement) {
-  if (backend === 'postgresql') return execFileSync('psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', shoal.db, '-c', statement]).toString().trim();
-  return execFileSync('sqlite3', [shoal.db.replace(/^sqlite:/, ''), statement]).toString().trim();
-}
-
-const lastAudit = (action) => sql(`SELECT actor || ' | ' || subject || ' | ' || detail FROM audit_log WHERE action = '${action}' ORDER BY id DESC LIMIT 1`);
+const lastAudit = (action) => sql(shoal.db, `SELECT actor || ' | ' || subject || ' | ' || detail FROM audit_log WHERE action = '${action}' ORDER BY id DESC LIMIT 1`);
 
 before(async () => {
   shoal = await startShoal();
-  for (const [who, email] of Object.entries(demo)) ids[who] = Number(sql(`SELECT id FROM people WHERE email = '${email}'`));
-  ids.castlegate = Number(sql("SELECT id FROM organisations WHERE ods_code = 'Z80005'"));
-  ids.riverside = Number(sql("SELECT id FROM organisations WHERE ods_code = 'Z80001'"));
+  for (const [who, email] of Object.entries(demo)) ids[who] = Number(sql(shoal.db, `SELECT id FROM people WHERE email = '${email}'`));
+  ids.castlegate = Number(sql(shoal.db, "SELECT id FROM organisations WHERE ods_code = 'Z80005'"));
+  ids.riverside = Number(sql(shoal.db, "SELECT id FROM organisations WHERE ods_code = 'Z80001'"));
   admin = new Client(shoal.url);
   assert.equal((await admin.signIn(demo.admin)).status, 303);
 });
@@ -45,7 +38,7 @@ test('only administrators reach the administration pages', async () => {
   await lead.get('/people');
   const r = await lead.post(`/admin/people/${ids.member}/deactivate`, {});
   assert.equal(r.status, 403);
-  assert.equal(sql(`SELECT deactivated_at IS NULL FROM people WHERE id = ${ids.member}`), backend === 'postgresql' ? 't' : '1');
+  assert.equal(sql(shoal.db, `SELECT deactivated_at IS NULL FROM people WHERE id = ${ids.member}`), backend === 'postgresql' ? 't' : '1');
 });
 
 test('the administration index links only to pages that exist', async () => {
@@ -122,10 +115,10 @@ test('a role change takes effect at once, and is audited with before and after',
   assert.equal(lastAudit('role-changed'), `admin@wyvern.example | person:${ids.member} | gp@riverside.wyvern.example: role member -> partner`);
   // Back again; choosing the same role changes nothing and records nothing.
   await admin.post(`/admin/people/${ids.member}/role`, { role: 'member' });
-  const count = sql("SELECT count(*) FROM audit_log WHERE action = 'role-changed'");
+  const count = sql(shoal.db, "SELECT count(*) FROM audit_log WHERE action = 'role-changed'");
   r = await admin.post(`/admin/people/${ids.member}/role`, { role: 'member' });
   assert.equal(r.location, `/admin/people/${ids.member}?done=unchanged`);
-  assert.equal(sql("SELECT count(*) FROM audit_log WHERE action = 'role-changed'"), count);
+  assert.equal(sql(shoal.db, "SELECT count(*) FROM audit_log WHERE action = 'role-changed'"), count);
   assert.match((await member.get('/people')).text, /Everyone in the collective/);
 });
 
@@ -134,7 +127,7 @@ test('a role that does not exist is refused with a message beside the field', as
   assert.equal(r.status, 400);
   assert.match(r.text, /<a href="#role">Select a role<\/a>/);
   assert.match(r.text, /<span class="nhsuk-error-message" id="role-error">/);
-  assert.equal(sql(`SELECT role FROM people WHERE id = ${ids.member}`), 'member');
+  assert.equal(sql(shoal.db, `SELECT role FROM people WHERE id = ${ids.member}`), 'member');
 });
 
 test('memberships: add one with the lead flag, change the flag, remove it', async () => {
@@ -157,7 +150,7 @@ test('memberships: add one with the lead flag, change the flag, remove it', asyn
   r = await admin.post(`/admin/people/${ids.member}/memberships/${ids.castlegate}/remove`, {});
   assert.equal(r.location, `/admin/people/${ids.member}?done=membership-removed`);
   assert.match(lastAudit('membership-removed'), /Castlegate Surgery \(Z80005\): removed \(was lead: no\)$/);
-  assert.equal(sql(`SELECT count(*) FROM memberships WHERE person_id = ${ids.member}`), '1');
+  assert.equal(sql(shoal.db, `SELECT count(*) FROM memberships WHERE person_id = ${ids.member}`), '1');
   // A second click finds nothing to remove, and says so.
   r = await admin.post(`/admin/people/${ids.member}/memberships/${ids.castlegate}/remove`, {});
   assert.equal(r.location, `/admin/people/${ids.member}?done=unchanged`);
@@ -191,7 +184,7 @@ test('deactivation ends sessions, stops tokens and sign-in; reactivation restore
   r = await nurse.get('/account');
   assert.equal(r.status, 303);
   assert.match(r.location, /^\/sign-in/);
-  assert.equal(sql(`SELECT count(*) FROM sessions WHERE person_id = ${ids.otherMember}`), '0');
+  assert.equal(sql(shoal.db, `SELECT count(*) FROM sessions WHERE person_id = ${ids.otherMember}`), '0');
   assert.equal((await fetch(`${shoal.url}/api/v1/me`, { headers: bearer })).status, 401);
   // Signing in is refused with the same message as a wrong password.
   r = await new Client(shoal.url).signIn(demo.otherMember);
@@ -207,6 +200,8 @@ test('deactivation ends sessions, stops tokens and sign-in; reactivation restore
   assert.equal(r.location, `/admin/people/${ids.otherMember}?done=reactivated`);
   assert.match(lastAudit('person-reactivated'), /nurse@castlegate\.wyvern\.example: reactivated/);
   assert.equal((await new Client(shoal.url).signIn(demo.otherMember)).status, 303);
+  // Their old token stays revoked: a script somewhere must not quietly work again.
+  assert.equal((await fetch(`${shoal.url}/api/v1/me`, { headers: bearer })).status, 401);
 });
 
 test('an administrator cannot deactivate themselves', async () => {
@@ -215,7 +210,7 @@ test('an administrator cannot deactivate themselves', async () => {
   r = await admin.post(`/admin/people/${ids.admin}/deactivate`, {});
   assert.equal(r.status, 403);
   assert.match(r.text, /<a href="#deactivate">You cannot deactivate your own account/);
-  assert.equal(sql(`SELECT deactivated_at IS NULL FROM people WHERE id = ${ids.admin}`), backend === 'postgresql' ? 't' : '1');
+  assert.equal(sql(shoal.db, `SELECT deactivated_at IS NULL FROM people WHERE id = ${ids.admin}`), backend === 'postgresql' ? 't' : '1');
   assert.equal((await admin.get('/admin')).status, 200, 'still signed in');
 });
 
@@ -223,7 +218,7 @@ test('the last administrator cannot stop being one; with another, they can', asy
   let r = await admin.post(`/admin/people/${ids.admin}/role`, { role: 'member' }, { from: `/admin/people/${ids.admin}` });
   assert.equal(r.status, 409);
   assert.match(r.text, /This is the only active administrator/);
-  assert.equal(sql(`SELECT role FROM people WHERE id = ${ids.admin}`), 'administrator');
+  assert.equal(sql(shoal.db, `SELECT role FROM people WHERE id = ${ids.admin}`), 'administrator');
 
   // A second administrator: then deactivating or demoting the first works, and
   // the second is the last one.
@@ -236,11 +231,11 @@ test('the last administrator cannot stop being one; with another, they can', asy
   await admin.post(`/admin/people/${ids.lead}/reactivate`, {});
   r = await admin.post(`/admin/people/${ids.lead}/role`, { role: 'member' });
   assert.equal(r.status, 303);
-  assert.equal(sql(`SELECT role FROM people WHERE id = ${ids.lead}`), 'member');
+  assert.equal(sql(shoal.db, `SELECT role FROM people WHERE id = ${ids.lead}`), 'member');
 });
 
 test('changes without the CSRF token are refused and change nothing', async () => {
   const r = await admin.request(`/admin/people/${ids.member}/deactivate`, { method: 'POST', form: {} });
   assert.equal(r.status, 403);
-  assert.equal(sql(`SELECT deactivated_at IS NULL FROM people WHERE id = ${ids.member}`), backend === 'postgresql' ? 't' : '1');
+  assert.equal(sql(shoal.db, `SELECT deactivated_at IS NULL FROM people WHERE id = ${ids.member}`), backend === 'postgresql' ? 't' : '1');
 });

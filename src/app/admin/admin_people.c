@@ -17,11 +17,11 @@
 
 #include "app/access.h"
 #include "app/app.h"
-#include "app/audit/london_time.h"
 #include "app/directory/directory.h"
 #include "auth/audit.h"
 #include "auth/session.h"
 #include "core/log.h"
+#include "core/time.h"
 #include "core/xmalloc.h"
 #include "templates.h"
 
@@ -405,8 +405,8 @@ static void show_person(struct http_request *req, struct http_response *res, int
 		job = xstrdup(db_col_text(st, 3));
 		v->deactivated = !db_col_is_null(st, 4);
 		if (v->deactivated)
-			london_format_date(db_col_int(st, 4), v->deactivated_on);
-		london_format_date(db_col_int(st, 5), v->created_on);
+			time_format_date(db_col_int(st, 4), v->deactivated_on);
+		time_format_date(db_col_int(st, 5), v->created_on);
 		v->mfa = db_col_int(st, 6) != 0;
 	}
 	db_reset(st);
@@ -766,12 +766,27 @@ void admin_person_deactivate(struct http_request *req, struct http_response *res
 		       NULL, 0, false);
 		return;
 	}
-	snprintf(detail, sizeof detail, "%s: deactivated; every session ended", t.email);
+	snprintf(detail, sizeof detail,
+	         "%s: deactivated; every session ended, every API token revoked", t.email);
+	int64_t now = (int64_t)time(NULL);
 	int rc =
 	    run_update(c, "UPDATE people SET deactivated_at = $2, updated_at = $3 WHERE id = $1",
-	               t.id, NULL, (int64_t)time(NULL), false);
+	               t.id, NULL, now, false);
 	if (!rc)
 		rc = session_end_all(c, t.id);
+	/* Tokens are revoked, not just refused while deactivated: reactivating
+	 * someone must not quietly bring back a token a script still holds. */
+	struct db_stmt *st = rc ? NULL
+	                        : db_prepare(c, "UPDATE api_tokens SET revoked_at = $2 "
+	                                        "WHERE person_id = $1 AND revoked_at IS NULL");
+	if (!rc && !st)
+		rc = DB_ERR;
+	if (st) {
+		db_bind_int(st, 1, t.id);
+		db_bind_int(st, 2, now);
+		rc = db_step(st) == DB_DONE ? DB_OK : DB_ERR;
+		db_reset(st);
+	}
 	if (!rc)
 		rc = record(c, req, "person-deactivated", &t, detail);
 	finish_change(req, res, c, rc, t.id, "deactivated", NULL);
