@@ -21,6 +21,13 @@ int throttle_locked(struct db_conn *c, const char *key, int64_t *until)
 	return *until > (int64_t)time(NULL);
 }
 
+int throttle_locked_either(struct db_conn *c, const char *key, const char *other_key)
+{
+	int64_t until;
+	int locked = throttle_locked(c, key, &until);
+	return locked == 0 ? throttle_locked(c, other_key, &until) : locked;
+}
+
 int throttle_fail(struct db_conn *c, const char *key, int limit)
 {
 	int64_t now = (int64_t)time(NULL);

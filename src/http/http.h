@@ -10,6 +10,7 @@
 #define SHOAL_HTTP_HTTP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/buf.h"
 #include "core/limits.h"
@@ -62,6 +63,11 @@ const char *http_header(const struct http_request *req, const char *name);
 const char *http_query(const struct http_request *req, const char *name);
 /** Whether address is one of the comma-separated addresses in list. */
 int http_address_in_list(const char *address, const char *list);
+/**
+ * A positive id from a path segment, query or form value: 1 to 18 ASCII digits
+ * (so "/people/1x" is not person 1, and no id overflows). 0 when it is not one.
+ */
+int64_t http_parse_id(const char *s);
 /** Value of a cookie sent with the request, or NULL. */
 const char *http_cookie(const struct http_request *req, const char *name);
 /** Adds a response header (both strings must outlive the response). Ignored past

@@ -81,6 +81,14 @@ const char *http_query(const struct http_request *req, const char *name)
 	return MHD_lookup_connection_value(req->connection, MHD_GET_ARGUMENT_KIND, name);
 }
 
+int64_t http_parse_id(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n == 0 || n > 18 || strspn(s, "0123456789") != n)
+		return 0;
+	return strtoll(s, NULL, 10);
+}
+
 const char *http_cookie(const struct http_request *req, const char *name)
 {
 	return MHD_lookup_connection_value(req->connection, MHD_COOKIE_KIND, name);

@@ -4,10 +4,9 @@
 // administrator finds a person, changes their role and reads the audit trail.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { startShoal, backend } from '../lib/shoal.mjs';
-import { launch, newPage, visit, checkAccessibility } from '../lib/browser.mjs';
-import { demo, DEMO_PASSWORD, DEMO_TOTP_SECRET, totp } from '../lib/client.mjs';
+import { startShoal, sql } from '../lib/shoal.mjs';
+import { launch, newPage, visit, checkAccessibility, signInWithBrowser } from '../lib/browser.mjs';
+import { demo, DEMO_PASSWORD, DEMO_TOTP_SECRET } from '../lib/client.mjs';
 
 let shoal;
 let browser;
@@ -20,25 +19,6 @@ after(async () => {
   await shoal?.stop();
 });
 
-function sql(statement) {
-  if (backend === 'postgresql') return execFileSync('psql', ['-X', '-q', '-A', '-t', '-d', shoal.db, '-c', statement]).toString().trim();
-  return execFileSync('sqlite3', [shoal.db.replace(/^sqlite:/, ''), statement]).toString().trim();
-}
-
-async function signIn(page, email) {
-  await visit(page, shoal.url + '/sign-in');
-  await page.getByLabel('Email address').fill(email);
-  await page.getByLabel('Password', { exact: true }).fill(DEMO_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForLoadState();
-  if (page.url().includes('/sign-in/mfa')) {
-    await checkAccessibility(page);
-    await page.locator('#code').fill(totp(DEMO_TOTP_SECRET));
-    await page.locator('#code').press('Enter');
-    await page.waitForLoadState();
-  }
-}
-
 /** Fails when the page scrolls sideways on a 320px screen (WCAG 1.4.10 reflow). */
 async function assertReflows(page) {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
@@ -47,7 +27,7 @@ async function assertReflows(page) {
 
 test('a member finds colleagues, opens a profile, and edits their own', async () => {
   const page = await newPage(browser);
-  await signIn(page, demo.member);
+  await signInWithBrowser(page, shoal.url, demo.member, DEMO_PASSWORD, { secret: DEMO_TOTP_SECRET });
   await page.getByRole('link', { name: 'People', exact: true }).click();
   await page.waitForURL(shoal.url + '/people');
   await checkAccessibility(page);
@@ -93,13 +73,13 @@ test('a member finds colleagues, opens a profile, and edits their own', async ()
 
 test('a partner sees the executive and people visible to partners, and no one else', async () => {
   const page = await newPage(browser);
-  await signIn(page, demo.partner);
+  await signInWithBrowser(page, shoal.url, demo.partner, DEMO_PASSWORD, { secret: DEMO_TOTP_SECRET });
   await visit(page, shoal.url + '/people');
   const names = await page.locator('main h3').allInnerTexts();
   assert.ok(names.includes('Dr Priya Shah (LMC chair)'));
   assert.ok(!names.includes('Jo Evans (practice nurse)'));
   assert.ok(!names.includes('Alex Admin'));
-  const hidden = sql(`SELECT id FROM people WHERE email = '${demo.otherMember}'`);
+  const hidden = sql(shoal.db, `SELECT id FROM people WHERE email = '${demo.otherMember}'`);
   await visit(page, `${shoal.url}/people/${hidden}`, { status: 404 });
   assert.equal(await page.locator('h1').innerText(), 'Page not found');
   await page.context().close();
@@ -107,7 +87,7 @@ test('a partner sees the executive and people visible to partners, and no one el
 
 test('an administrator finds a person, changes their role, and reads the audit trail', async () => {
   const page = await newPage(browser);
-  await signIn(page, demo.admin);
+  await signInWithBrowser(page, shoal.url, demo.admin, DEMO_PASSWORD, { secret: DEMO_TOTP_SECRET });
   await page.getByRole('link', { name: 'Administration' }).click();
   await page.waitForURL(shoal.url + '/admin');
   await checkAccessibility(page);
@@ -131,7 +111,7 @@ test('an administrator finds a person, changes their role, and reads the audit t
   await page.waitForURL(/\?done=role$/);
   await checkAccessibility(page);
   assert.match(await page.locator('.nhsuk-notification-banner').innerText(), /The role has been changed/);
-  assert.equal(sql(`SELECT role FROM people WHERE email = '${demo.otherMember}'`), 'executive');
+  assert.equal(sql(shoal.db, `SELECT role FROM people WHERE email = '${demo.otherMember}'`), 'executive');
   // A mistake on the same page: no organisation chosen.
   await page.getByRole('button', { name: 'Add to organisation' }).click();
   await page.waitForLoadState();
@@ -151,7 +131,7 @@ test('an administrator finds a person, changes their role, and reads the audit t
   assert.equal(await page.evaluate(() => document.activeElement.id), 'from-day');
   // The same pages on a phone-sized screen (a second sign-in would need a new code).
   await page.setViewportSize({ width: 320, height: 640 });
-  for (const path of ['/admin', '/admin/people', `/admin/people/${sql(`SELECT id FROM people WHERE email = '${demo.otherMember}'`)}`, '/admin/audit']) {
+  for (const path of ['/admin', '/admin/people', `/admin/people/${sql(shoal.db, `SELECT id FROM people WHERE email = '${demo.otherMember}'`)}`, '/admin/audit']) {
     await visit(page, shoal.url + path);
     await assertReflows(page);
   }
@@ -160,7 +140,7 @@ test('an administrator finds a person, changes their role, and reads the audit t
 
 test('on a phone-sized screen the directory and the profile form do not scroll sideways', async () => {
   const page = await newPage(browser, { viewport: { width: 320, height: 640 } });
-  await signIn(page, demo.lead);
+  await signInWithBrowser(page, shoal.url, demo.lead, DEMO_PASSWORD, { secret: DEMO_TOTP_SECRET });
   for (const path of ['/people', '/account/profile']) {
     await visit(page, shoal.url + path);
     await assertReflows(page);

@@ -4,9 +4,8 @@
 // page on the way passes axe, error pages included.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { startShoal, backend, run } from '../lib/shoal.mjs';
-import { launch, newPage, visit, checkAccessibility } from '../lib/browser.mjs';
+import { startShoal, run, sql } from '../lib/shoal.mjs';
+import { launch, newPage, visit, checkAccessibility, signInWithBrowser } from '../lib/browser.mjs';
 import { demo, DEMO_PASSWORD, DEMO_TOTP_SECRET, totp } from '../lib/client.mjs';
 
 let shoal;
@@ -22,9 +21,7 @@ after(async () => {
 
 /** A person's id, from the test database. */
 function idOf(email) {
-  const statement = `SELECT id FROM people WHERE email = '${email}'`;
-  if (backend === 'postgresql') return execFileSync('psql', ['-X', '-q', '-A', '-t', '-d', shoal.db, '-c', statement]).toString().trim();
-  return execFileSync('sqlite3', [shoal.db.replace(/^sqlite:/, ''), statement]).toString().trim();
+  return sql(shoal.db, `SELECT id FROM people WHERE email = '${email}'`);
 }
 
 /** The code an authenticator app shows, never one of a step already used (Shoal accepts each once). */
@@ -41,17 +38,9 @@ async function appCode(secret) {
   }
 }
 
-async function signInWithPassword(page, email) {
-  await visit(page, shoal.url + '/sign-in');
-  await page.getByLabel('Email address').fill(email);
-  await page.getByLabel('Password', { exact: true }).fill(DEMO_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForLoadState();
-}
-
 test('a member sets up two-step sign-in, then signs out and in again with a code', async () => {
   const page = await newPage(browser);
-  await signInWithPassword(page, demo.member);
+  await signInWithBrowser(page, shoal.url, demo.member, DEMO_PASSWORD);
   await visit(page, shoal.url + '/account');
   await page.getByRole('link', { name: 'Set up two-step sign-in' }).click();
   await page.waitForURL(shoal.url + '/account/mfa');
@@ -89,7 +78,7 @@ test('a member sets up two-step sign-in, then signs out and in again with a code
   await page.getByRole('button', { name: 'Sign out', exact: true }).click();
   await page.waitForURL(/\/sign-in/);
 
-  await signInWithPassword(page, demo.member);
+  await signInWithBrowser(page, shoal.url, demo.member, DEMO_PASSWORD);
   assert.match(page.url(), /\/sign-in\/mfa\?next=\/$/);
   await checkAccessibility(page);
   assert.equal(await page.locator('h1').innerText(), 'Enter the code from your authenticator app');
@@ -122,11 +111,7 @@ test('an executive without two-step sign-in is sent to set it up first', async (
   const added = await run(['user', 'add', '--db', shoal.db, '--email', email, '--name', 'Nia Executive', '--role', 'executive', '--password-stdin'], { input: `${password}\n` });
   assert.equal(added.status, 0, added.stderr);
   const page = await newPage(browser);
-  await visit(page, shoal.url + '/sign-in');
-  await page.getByLabel('Email address').fill(email);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForLoadState();
+  await signInWithBrowser(page, shoal.url, email, password);
   await page.goto(shoal.url + '/account');
   assert.equal(page.url(), shoal.url + '/account/mfa');
   await checkAccessibility(page);
@@ -136,7 +121,7 @@ test('an executive without two-step sign-in is sent to set it up first', async (
 
 test('a recovery-code mistake and an administrator\'s reset page pass axe', async () => {
   const page = await newPage(browser);
-  await signInWithPassword(page, demo.admin);
+  await signInWithBrowser(page, shoal.url, demo.admin, DEMO_PASSWORD);
   await page.getByRole('link', { name: 'Use a recovery code instead' }).click();
   await page.waitForURL(/recovery=1/);
   await page.getByLabel('Recovery code').fill('abcd');

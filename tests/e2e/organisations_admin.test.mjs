@@ -5,10 +5,9 @@
 // bad one first); the list reflows on a phone; a member is kept out.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { startShoal, backend } from '../lib/shoal.mjs';
-import { launch, newPage, visit, checkAccessibility } from '../lib/browser.mjs';
-import { demo, DEMO_PASSWORD, DEMO_TOTP_SECRET, totp } from '../lib/client.mjs';
+import { startShoal, sql } from '../lib/shoal.mjs';
+import { launch, newPage, visit, checkAccessibility, signInWithBrowser } from '../lib/browser.mjs';
+import { demo, DEMO_PASSWORD, DEMO_TOTP_SECRET } from '../lib/client.mjs';
 
 let shoal;
 let browser;
@@ -21,25 +20,6 @@ after(async () => {
   await shoal?.stop();
 });
 
-function sql(statement) {
-  if (backend === 'postgresql') return execFileSync('psql', ['-X', '-q', '-A', '-t', '-d', shoal.db, '-c', statement]).toString().trim();
-  return execFileSync('sqlite3', [shoal.db.replace(/^sqlite:/, ''), statement]).toString().trim();
-}
-
-async function signIn(page, email) {
-  await visit(page, shoal.url + '/sign-in');
-  await page.getByLabel('Email address').fill(email);
-  await page.getByLabel('Password', { exact: true }).fill(DEMO_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForLoadState();
-  if (page.url().includes('/sign-in/mfa')) {
-    await checkAccessibility(page);
-    await page.locator('#code').fill(totp(DEMO_TOTP_SECRET));
-    await page.locator('#code').press('Enter');
-    await page.waitForLoadState();
-  }
-}
-
 /** Clicks a button or link that loads a new page, then runs axe on it. */
 async function go(page, locator) {
   await Promise.all([page.waitForNavigation(), locator.click()]);
@@ -49,7 +29,7 @@ async function go(page, locator) {
 // One journey: the administrator's two-step code is accepted once per 30 seconds.
 test('an administrator finds, adds, changes and imports organisations', async () => {
   const page = await newPage(browser);
-  await signIn(page, demo.admin);
+  await signInWithBrowser(page, shoal.url, demo.admin, DEMO_PASSWORD, { secret: DEMO_TOTP_SECRET });
   await visit(page, shoal.url + '/admin');
   await go(page, page.getByRole('link', { name: 'Organisations', exact: true }));
   assert.equal(page.url(), shoal.url + '/admin/organisations');
@@ -87,7 +67,7 @@ test('an administrator finds, adds, changes and imports organisations', async ()
   await go(page, page.getByRole('button', { name: 'Add organisation' }));
   assert.equal(page.url(), shoal.url + '/admin/organisations/Z80080?added=1');
   assert.match(await page.locator('.nhsuk-notification-banner').innerText(), /The organisation has been added/);
-  assert.equal(sql("SELECT list_size FROM organisations WHERE ods_code = 'Z80080'"), '7200');
+  assert.equal(sql(shoal.db, "SELECT list_size FROM organisations WHERE ods_code = 'Z80080'"), '7200');
 
   // Change it: a practice cannot sit straight under a locality, so that is refused first.
   await page.getByLabel('ODS code of the organisation it is part of (optional)').fill('LOCZ1');
@@ -120,7 +100,7 @@ test('an administrator finds, adds, changes and imports organisations', async ()
 
 test('a member is told they have no access, on an accessible page', async () => {
   const page = await newPage(browser);
-  await signIn(page, demo.member);
+  await signInWithBrowser(page, shoal.url, demo.member, DEMO_PASSWORD, { secret: DEMO_TOTP_SECRET });
   await visit(page, shoal.url + '/admin/organisations', { status: 403 });
   assert.equal(await page.locator('h1').innerText(), 'You do not have access to this page');
   await page.context().close();

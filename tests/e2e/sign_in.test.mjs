@@ -2,9 +2,8 @@
 // in mind, the timeout warning (WCAG 2.2.1), and a partner kept out of member pages.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { startShoal, backend } from '../lib/shoal.mjs';
-import { launch, newPage, visit, checkAccessibility } from '../lib/browser.mjs';
+import { startShoal, sql } from '../lib/shoal.mjs';
+import { launch, newPage, visit, checkAccessibility, signInWithBrowser } from '../lib/browser.mjs';
 import { demo, DEMO_PASSWORD } from '../lib/client.mjs';
 
 let shoal;
@@ -17,19 +16,6 @@ after(async () => {
   await browser?.close();
   await shoal?.stop();
 });
-
-function sql(statement) {
-  if (backend === 'postgresql') return execFileSync('psql', ['-X', '-q', '-A', '-t', '-d', shoal.db, '-c', statement]).toString().trim();
-  return execFileSync('sqlite3', ['-cmd', '.timeout 10000', shoal.db.replace(/^sqlite:/, ''), statement]).toString().trim();
-}
-
-async function signIn(page, email) {
-  await visit(page, shoal.url + '/sign-in');
-  await page.getByLabel('Email address').fill(email);
-  await page.getByLabel('Password', { exact: true }).fill(DEMO_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForLoadState();
-}
 
 test('a mistake is shown in an error summary that takes focus to the field, and what was typed stays', async () => {
   const page = await newPage(browser);
@@ -69,7 +55,7 @@ test('a member signs in from the home page and sees their name in the header', a
 test('two minutes before an idle sign-out, a warning offers to stay signed in', async () => {
   const page = await newPage(browser);
   await page.clock.install();
-  await signIn(page, demo.otherMember);
+  await signInWithBrowser(page, shoal.url, demo.otherMember, DEMO_PASSWORD);
   await visit(page, shoal.url + '/account');
   const warning = page.getByRole('alertdialog', { name: 'You will be signed out soon' });
   assert.equal(await warning.isVisible(), false);
@@ -81,7 +67,7 @@ test('two minutes before an idle sign-out, a warning offers to stay signed in', 
   await page.keyboard.press('Enter');
   await warning.waitFor({ state: 'hidden', timeout: 5000 });
   assert.equal(page.url(), shoal.url + '/account', 'the member keeps their place');
-  const seen = Number(sql(`SELECT max(last_seen_at) FROM sessions WHERE person_id = (SELECT id FROM people WHERE email = '${demo.otherMember}')`));
+  const seen = Number(sql(shoal.db, `SELECT max(last_seen_at) FROM sessions WHERE person_id = (SELECT id FROM people WHERE email = '${demo.otherMember}')`));
   assert.ok(seen > Date.now() / 1000 - 60, 'the session was extended on the server');
   // Ignored, the warning ends in a sign-out that says why.
   await page.clock.fastForward('28:30');
@@ -95,7 +81,7 @@ test('two minutes before an idle sign-out, a warning offers to stay signed in', 
 
 test('a partner who opens a member page is refused with a clear page', async () => {
   const page = await newPage(browser);
-  await signIn(page, demo.partner);
+  await signInWithBrowser(page, shoal.url, demo.partner, DEMO_PASSWORD);
   await checkAccessibility(page);
   // The account page is theirs to see; member-only pages are not.
   await visit(page, shoal.url + '/account');

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startShoal } from '../lib/shoal.mjs';
-import { launch, newPage, visit, checkAccessibility } from '../lib/browser.mjs';
+import { launch, newPage, visit, checkAccessibility, signInWithBrowser } from '../lib/browser.mjs';
 import { demo, DEMO_PASSWORD } from '../lib/client.mjs';
 
 let shoal;
@@ -18,17 +18,9 @@ after(async () => {
   await shoal?.stop();
 });
 
-async function signIn(page, email) {
-  await visit(page, shoal.url + '/sign-in');
-  await page.getByLabel('Email address').fill(email);
-  await page.getByLabel('Password', { exact: true }).fill(DEMO_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForLoadState();
-}
-
 test('a member creates a token from their account page, copies it once, and revokes it', async () => {
   const page = await newPage(browser);
-  await signIn(page, demo.member);
+  await signInWithBrowser(page, shoal.url, demo.member, DEMO_PASSWORD);
   await visit(page, shoal.url + '/account');
   await page.getByRole('link', { name: 'Manage your API tokens' }).click();
   await page.waitForURL(shoal.url + '/account/tokens');
@@ -74,7 +66,7 @@ test('a member creates a token from their account page, copies it once, and revo
 
 test('a partner is offered read-only tokens, and the list fits a phone-sized screen', async () => {
   const page = await newPage(browser, { viewport: { width: 320, height: 640 } });
-  await signIn(page, demo.partner);
+  await signInWithBrowser(page, shoal.url, demo.partner, DEMO_PASSWORD);
   await visit(page, shoal.url + '/account/tokens');
   assert.equal(await page.getByLabel('Read and write').count(), 0);
   assert.ok(await page.getByLabel('Read only').isChecked());

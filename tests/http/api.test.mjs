@@ -4,11 +4,10 @@
 // /api/v1/me; JSON errors; and an OpenAPI document that covers every route.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startShoal, backend, run } from '../lib/shoal.mjs';
+import { startShoal, run, sql } from '../lib/shoal.mjs';
 import { Client, demo } from '../lib/client.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -22,12 +21,6 @@ after(async () => {
   const { code } = await shoal.stop();
   assert.equal(code, 0, 'shoal stops cleanly');
 });
-
-/** Runs SQL on the test database with the engine's own client. */
-function sql(statement) {
-  if (backend === 'postgresql') return execFileSync('psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', shoal.db, '-c', statement]).toString().trim();
-  return execFileSync('sqlite3', [shoal.db.replace(/^sqlite:/, ''), statement]).toString().trim();
-}
 
 /** `shoal token create` on the test database; resolves to { status, stdout, stderr }. */
 function tokenCreate(...args) {
@@ -58,7 +51,7 @@ function assertJsonError(r, status, pattern) {
 }
 
 const auditCount = (action, actor) =>
-  Number(sql(`SELECT count(*) FROM audit_log WHERE action = '${action}' AND actor = '${actor}'`));
+  Number(sql(shoal.db, `SELECT count(*) FROM audit_log WHERE action = '${action}' AND actor = '${actor}'`));
 
 test('shoal token create prints the token alone, and GET /api/v1/me answers as its holder', async () => {
   const before = auditCount('token-created', 'system');
@@ -67,7 +60,7 @@ test('shoal token create prints the token alone, and GET /api/v1/me answers as i
   assert.match(r.stdout, /^shoal_[A-Za-z0-9_-]{43}\n$/, 'the token and nothing else on stdout');
   assert.equal(auditCount('token-created', 'system'), before + 1, 'audited with actor system');
   // Only a hash is stored.
-  assert.equal(sql(`SELECT count(*) FROM api_tokens WHERE token_hash = '${r.stdout.trim()}'`), '0');
+  assert.equal(sql(shoal.db, `SELECT count(*) FROM api_tokens WHERE token_hash = '${r.stdout.trim()}'`), '0');
 
   const me = await api('/api/v1/me', r.stdout.trim());
   assert.equal(me.status, 200);
@@ -159,9 +152,9 @@ test('a read token may not change anything; a write token revokes its holder’s
 
 test('a partner’s write token, from before a change of role, may only read', async () => {
   const email = 'converted@wyvern.example';
-  sql(`INSERT INTO people (email, name, role, created_at, updated_at) VALUES ('${email}', 'Converted', 'member', 0, 0)`);
+  sql(shoal.db, `INSERT INTO people (email, name, role, created_at, updated_at) VALUES ('${email}', 'Converted', 'member', 0, 0)`);
   const token = await newToken(email, '--scope', 'write');
-  sql(`UPDATE people SET role = 'partner' WHERE email = '${email}'`);
+  sql(shoal.db, `UPDATE people SET role = 'partner' WHERE email = '${email}'`);
   const id = (await api('/api/v1/tokens', token)).json.tokens[0].id;
   assertJsonError(await api(`/api/v1/tokens/${id}`, token, { method: 'DELETE' }), 403);
   assert.equal((await api('/api/v1/me', token)).status, 200);
@@ -169,10 +162,10 @@ test('a partner’s write token, from before a change of role, may only read', a
 
 test('a deactivated person’s tokens stop working at once', async () => {
   const email = 'leaving@wyvern.example';
-  sql(`INSERT INTO people (email, name, role, created_at, updated_at) VALUES ('${email}', 'Leaving', 'member', 0, 0)`);
+  sql(shoal.db, `INSERT INTO people (email, name, role, created_at, updated_at) VALUES ('${email}', 'Leaving', 'member', 0, 0)`);
   const token = await newToken(email);
   assert.equal((await api('/api/v1/me', token)).status, 200);
-  sql(`UPDATE people SET deactivated_at = 1 WHERE email = '${email}'`);
+  sql(shoal.db, `UPDATE people SET deactivated_at = 1 WHERE email = '${email}'`);
   assertJsonError(await api('/api/v1/me', token), 401);
 });
 
@@ -264,10 +257,10 @@ test('the create form says what to fix and keeps what was typed', async () => {
   assert.match(r.text, /<a href="#scope">Choose what the token can do<\/a>/);
 
   // A form from elsewhere (no CSRF token) is refused and makes nothing.
-  const count = sql("SELECT count(*) FROM api_tokens");
+  const count = sql(shoal.db, "SELECT count(*) FROM api_tokens");
   r = await c.request('/account/tokens', { method: 'POST', form: { name: 'Forged', scope: 'write' } });
   assert.equal(r.status, 403);
-  assert.equal(sql('SELECT count(*) FROM api_tokens'), count);
+  assert.equal(sql(shoal.db, 'SELECT count(*) FROM api_tokens'), count);
 });
 
 test('partners may hold read tokens only', async () => {
@@ -277,11 +270,11 @@ test('partners may hold read tokens only', async () => {
   assert.equal(page.status, 200);
   assert.doesNotMatch(page.text, /value="write"/, 'no write choice is offered');
   assert.match(page.text, /Tokens for partner accounts can read, but not change anything/);
-  const count = sql('SELECT count(*) FROM api_tokens');
+  const count = sql(shoal.db, 'SELECT count(*) FROM api_tokens');
   const refused = await c.post('/account/tokens', { name: 'ICB dashboard', scope: 'write' });
   assert.equal(refused.status, 400);
   assert.match(refused.text, /<a href="#scope">Partner accounts can only have read-only tokens: choose read only<\/a>/);
-  assert.equal(sql('SELECT count(*) FROM api_tokens'), count, 'nothing made');
+  assert.equal(sql(shoal.db, 'SELECT count(*) FROM api_tokens'), count, 'nothing made');
   const ok = await c.post('/account/tokens', { name: 'ICB dashboard', scope: 'read' });
   assert.equal(ok.status, 200);
   assert.match(ok.text, /ICB dashboard \(read only\)/);
@@ -300,7 +293,7 @@ test('nobody can revoke someone else’s token from their account page', async (
 
 test('a person holds at most 20 live tokens, even when asked for many at once', async () => {
   const email = 'busy@wyvern.example';
-  sql(`INSERT INTO people (email, name, role, created_at, updated_at) VALUES ('${email}', 'Busy', 'member', 0, 0)`);
+  sql(shoal.db, `INSERT INTO people (email, name, role, created_at, updated_at) VALUES ('${email}', 'Busy', 'member', 0, 0)`);
   const first = await newToken(email, '--scope', 'write');
   const results = await Promise.all(Array.from({ length: 24 }, (_, i) => tokenCreate('--email', email, '--name', `Token ${i}`)));
   assert.equal(results.filter((r) => r.status === 0).length, 19, results.map((r) => r.stderr).join(''));
@@ -318,7 +311,7 @@ test('a person holds at most 20 live tokens, even when asked for many at once', 
 test('the account page refuses a 21st token with a clear message', async () => {
   const c = new Client(shoal.url);
   await c.signIn(demo.partner);
-  const held = Number(sql(`SELECT count(*) FROM api_tokens t JOIN people p ON p.id = t.person_id WHERE p.email = '${demo.partner}' AND t.revoked_at IS NULL`));
+  const held = Number(sql(shoal.db, `SELECT count(*) FROM api_tokens t JOIN people p ON p.id = t.person_id WHERE p.email = '${demo.partner}' AND t.revoked_at IS NULL`));
   for (let i = held; i < 20; i++) await newToken(demo.partner, '--name', `Feed ${i}`);
   const page = await c.get('/account/tokens');
   assert.equal(revokeIds(page.text).length, 20);

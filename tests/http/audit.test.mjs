@@ -4,8 +4,7 @@
 // `shoal audit verify` catching an edited or deleted entry.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { startShoal, backend, run } from '../lib/shoal.mjs';
+import { startShoal, run, sql } from '../lib/shoal.mjs';
 import { Client, demo } from '../lib/client.mjs';
 
 let shoal;
@@ -24,12 +23,6 @@ before(async () => {
 after(async () => {
   await shoal.stop();
 });
-
-/** Runs SQL on the test database with the engine's own client. */
-function sql(statement) {
-  if (backend === 'postgresql') return execFileSync('psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', shoal.db, '-c', statement]).toString().trim();
-  return execFileSync('sqlite3', [shoal.db.replace(/^sqlite:/, ''), statement]).toString().trim();
-}
 
 /** Undoes the escaping of HTML text. */
 const decode = (s) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
@@ -183,7 +176,7 @@ test('the CSV download has every entry, defuses formulas, and is itself recorded
   const records = parseCsv(r.text);
   assert.deepEqual(records[0], ['id', 'at_utc', 'at_unix', 'actor_id', 'actor', 'actor_name', 'action', 'subject', 'detail', 'address', 'prev_hash', 'hash']);
   const data = records.slice(1);
-  const count = Number(sql('SELECT count(*) FROM audit_log')) - 1; // the export's own record came after
+  const count = Number(sql(shoal.db, 'SELECT count(*) FROM audit_log')) - 1; // the export's own record came after
   assert.equal(data.length, count);
   for (const record of data) {
     assert.equal(record.length, 12);
@@ -237,24 +230,24 @@ test('the list pages 50 entries at a time', async () => {
 test('shoal audit verify: intact, then an edited entry, then a deleted one', async () => {
   let r = await run(['audit', 'verify', '--db', shoal.db]);
   assert.equal(r.status, 0, r.stderr);
-  const total = Number(sql('SELECT count(*) FROM audit_log'));
+  const total = Number(sql(shoal.db, 'SELECT count(*) FROM audit_log'));
   assert.equal(r.stdout, `audit trail intact: ${total} entries\n`);
 
-  const ids = sql('SELECT id FROM audit_log ORDER BY id').split('\n').map(Number);
+  const ids = sql(shoal.db, 'SELECT id FROM audit_log ORDER BY id').split('\n').map(Number);
   const edited = ids[Math.floor(ids.length / 2)];
-  const original = sql(`SELECT detail FROM audit_log WHERE id = ${edited}`);
-  sql(`UPDATE audit_log SET detail = 'nothing to see here' WHERE id = ${edited}`);
+  const original = sql(shoal.db, `SELECT detail FROM audit_log WHERE id = ${edited}`);
+  sql(shoal.db, `UPDATE audit_log SET detail = 'nothing to see here' WHERE id = ${edited}`);
   r = await run(['audit', 'verify', '--db', shoal.db]);
   assert.equal(r.status, 1);
   assert.match(r.stdout, new RegExp(`^audit trail broken at entry ${edited}: its contents do not match its hash`));
   assert.match(r.stdout, new RegExp(`the ${ids.indexOf(edited)} entries before it are intact`));
 
-  sql(`UPDATE audit_log SET detail = '${original.replace(/'/g, "''")}' WHERE id = ${edited}`);
+  sql(shoal.db, `UPDATE audit_log SET detail = '${original.replace(/'/g, "''")}' WHERE id = ${edited}`);
   r = await run(['audit', 'verify', '--db', shoal.db]);
   assert.equal(r.status, 0, r.stdout);
 
   const deleted = ids[3];
-  sql(`DELETE FROM audit_log WHERE id = ${deleted}`);
+  sql(shoal.db, `DELETE FROM audit_log WHERE id = ${deleted}`);
   r = await run(['audit', 'verify', '--db', shoal.db]);
   assert.equal(r.status, 1);
   assert.match(r.stdout, new RegExp(`^audit trail broken at entry ${ids[4]}: it does not follow the entry before it`));

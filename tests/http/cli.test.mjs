@@ -6,7 +6,7 @@ import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
-import { run, freshDatabase, startShoal, backend } from '../lib/shoal.mjs';
+import { run, freshDatabase, startShoal, backend, sql } from '../lib/shoal.mjs';
 
 const oneLine = (s) => s.trim().split('\n').length === 1;
 
@@ -161,13 +161,7 @@ test(`a database newer than this shoal is refused with a clear message (${backen
   const shoal = await startShoal({ demo: false });
   await shoal.stop();
   // Pretend a newer shoal migrated it, using the engine's own client.
-  const { execFileSync } = await import('node:child_process');
-  const sql = "INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_future.sql', 0)";
-  if (backend === 'postgresql') {
-    execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', shoal.db.replace(/^postgresql:/, 'postgres:'), '-c', sql]);
-  } else {
-    execFileSync('sqlite3', ['-cmd', '.timeout 10000', shoal.db.replace(/^sqlite:/, ''), sql]);
-  }
+  sql(shoal.db, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_future.sql', 0)");
   const r = await run(['serve', '--db', shoal.db, '--listen', '127.0.0.1:0']);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /schema version 9999, newer than this shoal knows/);

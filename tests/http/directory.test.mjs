@@ -3,23 +3,16 @@
 // even that a profile exists), searching, and editing one's own profile.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { startShoal, backend } from '../lib/shoal.mjs';
+import { startShoal, sql } from '../lib/shoal.mjs';
 import { Client, demo } from '../lib/client.mjs';
 
 let shoal;
 const ids = {};
 const clients = {};
 
-/** Runs SQL on the test database with the engine's own client. */
-function sql(statement) {
-  if (backend === 'postgresql') return execFileSync('psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', shoal.db, '-c', statement]).toString().trim();
-  return execFileSync('sqlite3', [shoal.db.replace(/^sqlite:/, ''), statement]).toString().trim();
-}
-
 before(async () => {
   shoal = await startShoal();
-  for (const [who, email] of Object.entries(demo)) ids[who] = Number(sql(`SELECT id FROM people WHERE email = '${email}'`));
+  for (const [who, email] of Object.entries(demo)) ids[who] = Number(sql(shoal.db, `SELECT id FROM people WHERE email = '${email}'`));
   for (const who of ['member', 'otherMember', 'lead', 'partner']) {
     clients[who] = new Client(shoal.url);
     assert.equal((await clients[who].signIn(demo[who])).status, 303, who);
@@ -138,7 +131,7 @@ test('editing one\'s profile: saved, audited, searchable, and shown to partners 
   assert.equal((await clients.partner.get(`/people/${ids.member}`)).status, 200);
   assert.ok(names((await clients.partner.get('/people')).text).includes('Dr Morgan Lee'));
 
-  const audit = sql(`SELECT detail FROM audit_log WHERE action = 'profile-updated' AND actor_id = ${ids.member}`);
+  const audit = sql(shoal.db, `SELECT detail FROM audit_log WHERE action = 'profile-updated' AND actor_id = ${ids.member}`);
   assert.match(audit, /job title: "" -> "Salaried GP"/);
   assert.match(audit, /visible to partners: no -> yes/);
 
@@ -146,13 +139,13 @@ test('editing one\'s profile: saved, audited, searchable, and shown to partners 
   r = await clients.member.post('/account/profile', { 'job-title': 'Salaried GP', 'can-help-with': 'Diabetes pathway' });
   assert.equal(r.status, 303);
   assert.equal((await clients.partner.get(`/people/${ids.member}`)).status, 404);
-  const second = sql(`SELECT detail FROM audit_log WHERE action = 'profile-updated' AND actor_id = ${ids.member} ORDER BY id DESC LIMIT 1`);
+  const second = sql(shoal.db, `SELECT detail FROM audit_log WHERE action = 'profile-updated' AND actor_id = ${ids.member} ORDER BY id DESC LIMIT 1`);
   assert.match(second, /visible to partners: yes -> no/);
   assert.doesNotMatch(second, /job title/, 'only what changed');
 });
 
 test('a profile with problems is not saved, and what was typed is kept', async () => {
-  const before = sql(`SELECT job_title FROM people WHERE id = ${ids.lead}`);
+  const before = sql(shoal.db, `SELECT job_title FROM people WHERE id = ${ids.lead}`);
   const r = await clients.lead.post('/account/profile', { 'job-title': 'x'.repeat(201), 'can-help-with': 'y'.repeat(4001), 'visible-to-partners': 'yes' }, { from: '/account/profile' });
   assert.equal(r.status, 400);
   assert.match(r.text, /There is a problem/);
@@ -161,7 +154,7 @@ test('a profile with problems is not saved, and what was typed is kept', async (
   assert.match(r.text, new RegExp(`value="${'x'.repeat(201)}"`));
   assert.match(r.text, new RegExp(`>${'y'.repeat(4001)}</textarea>`));
   assert.match(r.text, /<title>Error: Your profile/);
-  assert.equal(sql(`SELECT job_title FROM people WHERE id = ${ids.lead}`), before, 'nothing saved');
+  assert.equal(sql(shoal.db, `SELECT job_title FROM people WHERE id = ${ids.lead}`), before, 'nothing saved');
   const multi = await clients.lead.post('/account/profile', { 'job-title': 'Practice\nmanager', 'can-help-with': '' });
   assert.equal(multi.status, 400);
   assert.match(multi.text, /Job title must be on one line/);
@@ -170,5 +163,5 @@ test('a profile with problems is not saved, and what was typed is kept', async (
 test('a profile form without the CSRF token is refused', async () => {
   const r = await clients.member.request('/account/profile', { method: 'POST', form: { 'job-title': 'Hacked' } });
   assert.equal(r.status, 403);
-  assert.notEqual(sql(`SELECT job_title FROM people WHERE id = ${ids.member}`), 'Hacked');
+  assert.notEqual(sql(shoal.db, `SELECT job_title FROM people WHERE id = ${ids.member}`), 'Hacked');
 });

@@ -2,8 +2,7 @@
 // while the database cannot be reached, 200 again once it can.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { startShoal, backend } from '../lib/shoal.mjs';
+import { startShoal, backend, sql } from '../lib/shoal.mjs';
 import { Client, demo } from '../lib/client.mjs';
 
 // Only PostgreSQL can be taken away from under a running node; an SQLite file
@@ -13,13 +12,12 @@ test('/healthz answers 503 while PostgreSQL refuses this node, then 200 again', 
   const url = new URL(shoal.db);
   const name = url.pathname.slice(1);
   const admin = `postgresql:///postgres?host=${url.searchParams.get('host')}&user=${url.searchParams.get('user')}`;
-  const psql = (sql) => execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', admin, '-c', sql]);
   const member = new Client(shoal.url);
   try {
     assert.equal((await fetch(shoal.url + '/healthz')).status, 200);
     assert.equal((await member.signIn(demo.member)).status, 303);
-    psql(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
-    psql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}'`);
+    sql(admin, `ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
+    sql(admin, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}'`);
     const down = await fetch(shoal.url + '/healthz');
     assert.equal(down.status, 503);
     assert.equal((await down.json()).status, 'unavailable');
@@ -27,11 +25,11 @@ test('/healthz answers 503 while PostgreSQL refuses this node, then 200 again', 
     const page = await member.get('/');
     assert.equal(page.status, 503);
     assert.match(page.text, /Sorry, the service is unavailable/);
-    psql(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
+    sql(admin, `ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
     assert.equal((await fetch(shoal.url + '/healthz')).status, 200);
     assert.equal((await member.get('/')).status, 200);
   } finally {
-    psql(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
+    sql(admin, `ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
     const { code } = await shoal.stop();
     assert.equal(code, 0);
   }

@@ -4,11 +4,10 @@
 // errors, a missing, too large or non-UTF-8 file, and an unmigrated database.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run, freshDatabase, backend } from '../lib/shoal.mjs';
+import { run, freshDatabase, sql } from '../lib/shoal.mjs';
 
 const dir = mkdtempSync(join(tmpdir(), 'shoal-import-'));
 const header = 'ods_code,name,kind,parent_ods_code,list_size\n';
@@ -17,16 +16,6 @@ function csvFile(name, content) {
   const path = join(dir, name);
   writeFileSync(path, content);
   return path;
-}
-
-/** Runs one SQL query with the engine's own client; returns its output, trimmed. */
-function sql(db, query) {
-  if (backend === 'postgresql') {
-    return execFileSync('psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', db.replace(/^postgresql:/, 'postgres:'), '-c', query])
-      .toString()
-      .trim();
-  }
-  return execFileSync('sqlite3', [db.replace(/^sqlite:/, ''), query]).toString().trim();
 }
 
 const countRows = (db) => Number(sql(db, 'SELECT COUNT(*) FROM organisations'));

@@ -8,27 +8,20 @@
 // reaches any of these pages.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startShoal, backend, run } from '../lib/shoal.mjs';
+import { startShoal, run, sql } from '../lib/shoal.mjs';
 import { Client, demo } from '../lib/client.mjs';
 
 let shoal;
 let admin;
 const header = 'ods_code,name,kind,parent_ods_code,list_size\n';
 
-/** Runs SQL on the test database with the engine's own client. */
-function sql(statement) {
-  if (backend === 'postgresql') return execFileSync('psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', shoal.db, '-c', statement]).toString().trim();
-  return execFileSync('sqlite3', [shoal.db.replace(/^sqlite:/, ''), statement]).toString().trim();
-}
-
 /** Everything the organisations table holds, to show that a refused change wrote nothing. */
-const snapshot = () => sql('SELECT ods_code, name, kind, parent_id, list_size, updated_at FROM organisations ORDER BY ods_code');
-const auditCount = () => Number(sql('SELECT COUNT(*) FROM audit_log'));
-const lastAudit = (action) => sql(`SELECT actor || ' | ' || subject || ' | ' || detail FROM audit_log WHERE action = '${action}' ORDER BY id DESC LIMIT 1`);
+const snapshot = () => sql(shoal.db, 'SELECT ods_code, name, kind, parent_id, list_size, updated_at FROM organisations ORDER BY ods_code');
+const auditCount = () => Number(sql(shoal.db, 'SELECT COUNT(*) FROM audit_log'));
+const lastAudit = (action) => sql(shoal.db, `SELECT actor || ' | ' || subject || ' | ' || detail FROM audit_log WHERE action = '${action}' ORDER BY id DESC LIMIT 1`);
 
 /** Text as a person reads it: tags dropped, entities decoded, spaces collapsed. */
 const text = (html) => html.replace(/<[^>]+>/g, ' ').replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/\s+/g, ' ');
@@ -146,10 +139,10 @@ test('an administrator adds an organisation; it is audited, and listed', async (
   assert.match(text(page.text), /Part of Riverside PCN \(U90001\)/);
   assert.match(text(page.text), /List size 7,200 registered patients/);
   assert.match(page.text, /Nobody belongs to Kingfisher Surgery yet/);
-  const adminId = sql(`SELECT id FROM people WHERE email = '${demo.admin}'`);
-  const orgId = sql("SELECT id FROM organisations WHERE ods_code = 'Z80090'");
+  const adminId = sql(shoal.db, `SELECT id FROM people WHERE email = '${demo.admin}'`);
+  const orgId = sql(shoal.db, "SELECT id FROM organisations WHERE ods_code = 'Z80090'");
   assert.equal(lastAudit('organisation-added'), `${demo.admin} | organisation:${orgId} | Z80090: name: "Kingfisher Surgery"; kind: practice; parent: U90001; list size: 7200`);
-  assert.equal(sql("SELECT actor_id FROM audit_log WHERE action = 'organisation-added' ORDER BY id DESC LIMIT 1"), adminId);
+  assert.equal(sql(shoal.db, "SELECT actor_id FROM audit_log WHERE action = 'organisation-added' ORDER BY id DESC LIMIT 1"), adminId);
   const list = await admin.get('/admin/organisations?q=kingfisher');
   assert.deepEqual(listedCodes(list.text), ['Z80090']);
 });
@@ -193,7 +186,7 @@ test('adding with mistakes: a summary, a message by each field, what was typed k
 });
 
 test('an administrator changes an organisation; before and after are audited', async () => {
-  const id = sql("SELECT id FROM organisations WHERE ods_code = 'Z80002'");
+  const id = sql(shoal.db, "SELECT id FROM organisations WHERE ods_code = 'Z80002'");
   let r = await admin.get('/admin/organisations/Z80002');
   assert.equal(r.status, 200);
   assert.equal(valueOf(r.text, 'name'), 'Bridge Street Surgery');
@@ -206,7 +199,7 @@ test('an administrator changes an organisation; before and after are audited', a
   r = await admin.get(r.location);
   assert.match(r.text, /Your changes have been saved/);
   assert.match(text(r.text), /Part of Castlegate PCN \(U90002\)/);
-  assert.equal(sql("SELECT id || ' ' || name || ' ' || list_size FROM organisations WHERE ods_code = 'Z80002'"), `${id} Bridge Street Medical Practice 9100`);
+  assert.equal(sql(shoal.db, "SELECT id || ' ' || name || ' ' || list_size FROM organisations WHERE ods_code = 'Z80002'"), `${id} Bridge Street Medical Practice 9100`);
   assert.equal(lastAudit('organisation-updated'), `${demo.admin} | organisation:${id} | Z80002: name: "Bridge Street Surgery" -> "Bridge Street Medical Practice"; parent: U90001 -> U90002; list size: 8930 -> 9100`);
 
   // Sending it again changes nothing, and records nothing.
@@ -240,7 +233,7 @@ test('changes that break the rules are refused by field, with nothing written', 
   }
   // LOCZ1 under QZZ was the one good change; the rest wrote nothing.
   assert.equal(auditCount(), audits + 1);
-  assert.equal(sql("SELECT p.ods_code FROM organisations o JOIN organisations p ON p.id = o.parent_id WHERE o.ods_code = 'LOCZ1'"), 'QZZ');
+  assert.equal(sql(shoal.db, "SELECT p.ods_code FROM organisations o JOIN organisations p ON p.id = o.parent_id WHERE o.ods_code = 'LOCZ1'"), 'QZZ');
   assert.equal(snapshot().split('\n').filter((l) => !l.startsWith('LOCZ1|')).join('\n'), before.split('\n').filter((l) => !l.startsWith('LOCZ1|')).join('\n'));
 });
 
@@ -250,13 +243,13 @@ test('unknown codes are 404 for viewing and changing', async () => {
     const r = await admin.post(path, { name: 'X', kind: 'other', parent: '', list_size: '' });
     assert.equal(r.status, 404, `POST ${path}`);
   }
-  assert.equal(sql("SELECT COUNT(*) FROM organisations WHERE ods_code = 'Z89999'"), '0');
+  assert.equal(sql(shoal.db, "SELECT COUNT(*) FROM organisations WHERE ods_code = 'Z89999'"), '0');
 });
 
 test("an organisation's page lists its people, linking to them, and what is part of it", async () => {
   let r = await admin.get('/admin/organisations/Z80001');
   assert.equal(r.status, 200);
-  const ids = Object.fromEntries(['lead', 'member', 'deactivated'].map((w) => [w, sql(`SELECT id FROM people WHERE email = '${demo[w]}'`)]));
+  const ids = Object.fromEntries(['lead', 'member', 'deactivated'].map((w) => [w, sql(shoal.db, `SELECT id FROM people WHERE email = '${demo[w]}'`)]));
   assert.match(r.text, new RegExp(`<a href="/admin/people/${ids.lead}">Sam Patel \\(practice manager\\)</a>`));
   assert.match(r.text, new RegExp(`<a href="/admin/people/${ids.member}">Dr Morgan Lee</a>`));
   assert.match(r.text, new RegExp(`<a href="/admin/people/${ids.deactivated}">Former Staff</a>`));
@@ -273,21 +266,21 @@ test('a good pasted CSV is imported, with a summary of what changed, audited as 
   assert.match(r.text, /Uploading a file is not available yet/);
   assert.match(r.text, /shoal import organisations FILE\.csv/);
   const csv = header + 'Z80004,Weir Lane Practice,practice,U90001,6200\nZ80092,"Otter Bank Surgery, Quay St",practice,U90004,5400\nZ80001,Riverside Medical Centre,practice,U90001,14210\n';
-  const adminId = sql(`SELECT id FROM people WHERE email = '${demo.admin}'`);
+  const adminId = sql(shoal.db, `SELECT id FROM people WHERE email = '${demo.admin}'`);
   r = await admin.post('/admin/organisations/import', { csv });
   assert.equal(r.status, 200);
   assert.match(r.text, /<h1 class="nhsuk-panel__title">Organisations imported<\/h1>/);
   assert.match(text(r.text), /1 added, 1 updated, 1 unchanged/);
   assert.match(text(r.text), /Otter Bank Surgery, Quay St ODS code Z80092 Change Added \(name: "Otter Bank Surgery, Quay St"; kind: practice; parent: U90004; list size: 5400\)/);
   assert.match(text(r.text), /Weir Lane Practice ODS code Z80004 Change Updated: list size: 6150 -> 6200/);
-  assert.equal(sql("SELECT list_size FROM organisations WHERE ods_code = 'Z80004'"), '6200');
-  assert.equal(sql("SELECT name FROM organisations WHERE ods_code = 'Z80092'"), 'Otter Bank Surgery, Quay St');
+  assert.equal(sql(shoal.db, "SELECT list_size FROM organisations WHERE ods_code = 'Z80004'"), '6200');
+  assert.equal(sql(shoal.db, "SELECT name FROM organisations WHERE ods_code = 'Z80092'"), 'Otter Bank Surgery, Quay St');
   assert.equal(
-    sql("SELECT actor_id || ' ' || actor || ' ' || subject FROM audit_log WHERE action = 'organisations-imported' ORDER BY id DESC LIMIT 1"),
+    sql(shoal.db, "SELECT actor_id || ' ' || actor || ' ' || subject FROM audit_log WHERE action = 'organisations-imported' ORDER BY id DESC LIMIT 1"),
     `${adminId} ${demo.admin} organisations`,
   );
   assert.equal(
-    sql("SELECT detail FROM audit_log WHERE action = 'organisations-imported' ORDER BY id DESC LIMIT 1"),
+    sql(shoal.db, "SELECT detail FROM audit_log WHERE action = 'organisations-imported' ORDER BY id DESC LIMIT 1"),
     '1 added, 1 updated, 1 unchanged, from a CSV file\nupdated Z80004: list size: 6150 -> 6200\nadded Z80092: name: "Otter Bank Surgery, Quay St"; kind: practice; parent: U90004; list size: 5400',
   );
 });
@@ -335,5 +328,5 @@ test('a form without its CSRF token is refused', async () => {
   const r = await admin.request('/admin/organisations', { method: 'POST', form: { ods_code: 'Z80098', name: 'X', kind: 'other' } });
   assert.equal(r.status, 403);
   assert.match(r.text, /This form could not be sent/);
-  assert.equal(sql("SELECT COUNT(*) FROM organisations WHERE ods_code = 'Z80098'"), '0');
+  assert.equal(sql(shoal.db, "SELECT COUNT(*) FROM organisations WHERE ods_code = 'Z80098'"), '0');
 });

@@ -11,10 +11,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startShoal, backend, run } from '../lib/shoal.mjs';
+import { startShoal, run, sql } from '../lib/shoal.mjs';
 import { Client, demo } from '../lib/client.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -114,12 +113,6 @@ let shoal;
 const clients = {};
 let sample = {};
 
-function sql(statement) {
-  if (backend === 'postgresql') return execFileSync('psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', shoal.db, '-c', statement]).toString().trim();
-  // The jobs thread may be writing: wait for its lock rather than fail.
-  return execFileSync('sqlite3', ['-cmd', '.timeout 10000', shoal.db.replace(/^sqlite:/, ''), statement]).toString().trim();
-}
-
 async function addPerson(email, role, organisation) {
   const r = await run(['user', 'add', '--db', shoal.db, '--email', email, '--name', email, '--role', role, '--organisation', organisation, '--password-stdin'], { input: 'policy matrix password\n' });
   assert.equal(r.status, 0, r.stderr);
@@ -145,14 +138,14 @@ before(async () => {
   assert.match(r.location, /^\/sign-in\/mfa/);
   await addPerson('leaving@wyvern.example', 'member', 'Z80003');
   await as('deactivated', 'leaving@wyvern.example', 'policy matrix password');
-  sql("UPDATE people SET deactivated_at = 1 WHERE email = 'leaving@wyvern.example'");
+  sql(shoal.db, "UPDATE people SET deactivated_at = 1 WHERE email = 'leaving@wyvern.example'");
   await addPerson('victim@wyvern.example', 'member', 'Z80003');
   const home = await clients.anonymous.get('/');
   sample = {
     ASSET: home.text.match(/href="(\/assets\/[0-9a-f]{16}\/app\.css)"/)[1],
-    VICTIM: sql("SELECT id FROM people WHERE email = 'victim@wyvern.example'"),
-    EXECUTIVE: sql(`SELECT id FROM people WHERE email = '${demo.executive}'`),
-    PRACTICE: sql("SELECT id FROM organisations WHERE ods_code = 'Z80003'"),
+    VICTIM: sql(shoal.db, "SELECT id FROM people WHERE email = 'victim@wyvern.example'"),
+    EXECUTIVE: sql(shoal.db, `SELECT id FROM people WHERE email = '${demo.executive}'`),
+    PRACTICE: sql(shoal.db, "SELECT id FROM organisations WHERE ods_code = 'Z80003'"),
     TOKEN: 'A'.repeat(43),
   };
 });
@@ -206,6 +199,6 @@ test('API tokens: the same rules with a bearer token, and nothing for a deactiva
   await addPerson('token-leaver@wyvern.example', 'member', 'Z80004');
   const leaver = await token('token-leaver@wyvern.example');
   assert.equal((await fetch(shoal.url + '/api/v1/me', { headers: { authorization: `Bearer ${leaver}` } })).status, 200);
-  sql("UPDATE people SET deactivated_at = 1 WHERE email = 'token-leaver@wyvern.example'");
+  sql(shoal.db, "UPDATE people SET deactivated_at = 1 WHERE email = 'token-leaver@wyvern.example'");
   assert.equal((await fetch(shoal.url + '/api/v1/me', { headers: { authorization: `Bearer ${leaver}` } })).status, 401);
 });

@@ -6,11 +6,10 @@
 // asking too often is throttled.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startShoal, backend } from '../lib/shoal.mjs';
+import { startShoal, sql } from '../lib/shoal.mjs';
 import { Client, demo, DEMO_PASSWORD } from '../lib/client.mjs';
 
 let shoal;
@@ -23,11 +22,6 @@ after(async () => {
   const { code } = await shoal.stop();
   assert.equal(code, 0);
 });
-
-function sql(statement) {
-  if (backend === 'postgresql') return execFileSync('psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', shoal.db, '-c', statement]).toString().trim();
-  return execFileSync('sqlite3', ['-cmd', '.timeout 10000', shoal.db.replace(/^sqlite:/, ''), statement]).toString().trim();
-}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -80,7 +74,7 @@ function ask(c, email) {
 /** The main content of a page: what a person reads. */
 const content = (html) => html.match(/<main[\s\S]*<\/main>/)[0];
 
-const outboxTo = (email) => sql(`SELECT count(*) FROM outbox WHERE to_address = '${email}'`);
+const outboxTo = (email) => sql(shoal.db, `SELECT count(*) FROM outbox WHERE to_address = '${email}'`);
 
 test('the sign-in page links to the reset page, which asks for an email address', async () => {
   const c = new Client(shoal.url);
@@ -109,7 +103,7 @@ test('unknown and deactivated addresses get the same page as real ones, and no e
     assert.equal(outboxTo(email), '0', `nothing sent to ${email}`);
   }
   await nextMail(demo.otherMember, /Reset your password/);
-  assert.equal(sql("SELECT count(*) FROM audit_log WHERE action = 'password-reset-requested'"), '3');
+  assert.equal(sql(shoal.db, "SELECT count(*) FROM audit_log WHERE action = 'password-reset-requested'"), '3');
 });
 
 test('a reset link sets a new password once, ends every session, and sends a notice', async () => {
@@ -151,7 +145,7 @@ test('a reset link sets a new password once, ends every session, and sends a not
   const notice = await nextMail(demo.member, /has been changed/);
   assert.match(notice.body, /You have been signed out on every device/);
   assert.match(notice.body, /\/password-reset/);
-  assert.equal(sql(`SELECT count(*) FROM audit_log WHERE action = 'password-reset' AND actor = '${demo.member}'`), '1');
+  assert.equal(sql(shoal.db, `SELECT count(*) FROM audit_log WHERE action = 'password-reset' AND actor = '${demo.member}'`), '1');
 
   const fresh = new Client(shoal.url);
   assert.equal((await fresh.signIn(demo.member, DEMO_PASSWORD)).status, 401, 'the old password no longer works');
@@ -175,7 +169,7 @@ test('links expire after an hour, and only the newest link works', async () => {
   const second = resetPath(await nextMail(demo.lead, /Reset your password/));
   assert.equal((await c.get(first)).status, 410, 'the older link stopped working');
   assert.equal((await c.get(second)).status, 200);
-  sql(`UPDATE password_resets SET expires_at = 1000 WHERE used_at IS NULL AND person_id = (SELECT id FROM people WHERE email = '${demo.lead}')`);
+  sql(shoal.db, `UPDATE password_resets SET expires_at = 1000 WHERE used_at IS NULL AND person_id = (SELECT id FROM people WHERE email = '${demo.lead}')`);
   let r = await c.get(second);
   assert.equal(r.status, 410);
   r = await c.post(second, { password: 'heron mitten crayon', 'confirm-password': 'heron mitten crayon' });
@@ -190,10 +184,10 @@ test('a link stops working when the person is deactivated', async () => {
   const c = new Client(shoal.url);
   await ask(c, demo.otherLead);
   const link = resetPath(await nextMail(demo.otherLead, /Reset your password/));
-  sql(`UPDATE people SET deactivated_at = 1 WHERE email = '${demo.otherLead}'`);
+  sql(shoal.db, `UPDATE people SET deactivated_at = 1 WHERE email = '${demo.otherLead}'`);
   const r = await c.post(link, { password: 'heron mitten crayon', 'confirm-password': 'heron mitten crayon' }, { from: link });
   assert.equal(r.status, 410);
-  sql(`UPDATE people SET deactivated_at = NULL WHERE email = '${demo.otherLead}'`);
+  sql(shoal.db, `UPDATE people SET deactivated_at = NULL WHERE email = '${demo.otherLead}'`);
 });
 
 test('asking too often is throttled, for unknown addresses just as for real ones', async () => {
@@ -205,7 +199,7 @@ test('asking too often is throttled, for unknown addresses just as for real ones
     const r = await ask(c, email);
     assert.match(r.text, /too many requests for a reset link. Wait 15 minutes/);
   }
-  assert.ok(Number(sql(`SELECT count(*) FROM outbox WHERE to_address = '${demo.partner}' AND subject LIKE 'Reset%'`)) <= 5, 'at most five emails');
+  assert.ok(Number(sql(shoal.db, `SELECT count(*) FROM outbox WHERE to_address = '${demo.partner}' AND subject LIKE 'Reset%'`)) <= 5, 'at most five emails');
 });
 
 test('forms without the CSRF token are refused', async () => {
@@ -213,7 +207,7 @@ test('forms without the CSRF token are refused', async () => {
   await c.get('/password-reset');
   let r = await c.request('/password-reset', { method: 'POST', form: { email: demo.executive } });
   assert.equal(r.status, 403);
-  assert.equal(sql(`SELECT count(*) FROM password_resets WHERE person_id = (SELECT id FROM people WHERE email = '${demo.executive}')`), '0');
+  assert.equal(sql(shoal.db, `SELECT count(*) FROM password_resets WHERE person_id = (SELECT id FROM people WHERE email = '${demo.executive}')`), '0');
   await ask(c, demo.executive);
   const link = resetPath(await nextMail(demo.executive, /Reset your password/));
   await c.get(link);

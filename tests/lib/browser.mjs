@@ -3,10 +3,12 @@
 //
 // Use visit(page, url) instead of page.goto: it loads the page and fails the
 // test on any axe violation (WCAG 2.0/2.1/2.2 A and AA rules).
+// signInWithBrowser(page, base, email, password) signs in through the form.
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { totp } from './client.mjs';
 
 // The packages live in web/node_modules (web/package.json), not beside the tests.
 const require = createRequire(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'package.json'));
@@ -49,4 +51,24 @@ export async function visit(page, url, { status = 200 } = {}) {
 export async function newPage(browser, options = {}) {
   const context = await browser.newContext(options);
   return context.newPage();
+}
+
+/**
+ * Signs in through the sign-in form at base, as a person would. With secret
+ * (the person's authenticator secret), answers the two-step page too when it
+ * is asked for, after checking it with axe; without, stops wherever the
+ * password leads (the home page, the two-step page, a page of errors).
+ */
+export async function signInWithBrowser(page, base, email, password, { secret } = {}) {
+  await visit(page, base + '/sign-in');
+  await page.getByLabel('Email address').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForLoadState();
+  if (secret && page.url().includes('/sign-in/mfa')) {
+    await checkAccessibility(page);
+    await page.locator('#code').fill(totp(secret));
+    await page.locator('#code').press('Enter');
+    await page.waitForLoadState();
+  }
 }

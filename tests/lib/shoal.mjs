@@ -27,6 +27,19 @@ export function freshDatabase(label = 't') {
   return `sqlite:${join(mkdtempSync(join(tmpdir(), 'shoal-http-')), 'shoal.db')}`;
 }
 
+/**
+ * Runs one SQL statement on the database at URL db with the engine's own
+ * client and returns its output, trimmed: one row a line, columns joined by
+ * "|", no headers. For a test to set up a state or look at what was written.
+ */
+export function sql(db, statement) {
+  if (db.startsWith('sqlite:')) {
+    // shoal's jobs thread may be writing: wait for its lock rather than fail.
+    return execFileSync('sqlite3', ['-cmd', '.timeout 10000', db.replace(/^sqlite:/, ''), statement]).toString().trim();
+  }
+  return execFileSync('psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', db, '-c', statement]).toString().trim();
+}
+
 /** Runs `shoal ARGS…` to completion; returns { status, stdout, stderr }. */
 export function run(args, { env = {}, input } = {}) {
   return new Promise((resolve) => {

@@ -1,7 +1,8 @@
 /*
  * test_audit.c — the audit trail's hash chain and its verifier, on whichever
  * engine SHOAL_TEST_DB names (a fresh, empty database; without it a temporary
- * SQLite file), and the Europe/London day arithmetic behind the audit filters.
+ * SQLite file). The Europe/London day arithmetic behind the audit filters is
+ * tested with the rest of src/core/time.c in test_time.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,7 +15,6 @@
 
 #include <cmocka.h>
 
-#include "app/audit/london_time.h"
 #include "auth/audit.h"
 #include "auth/crypto.h"
 #include "db/db.h"
@@ -153,53 +153,10 @@ static void test_verify_chain(void **state)
 	assert_int_equal(checked, 0);
 }
 
-static void test_london_days(void **state)
-{
-	(void)state;
-	/* Winter: London is UTC. 2026-01-15 00:00 GMT = 1768435200. */
-	assert_int_equal(london_day_start(2026, 1, 15), 1768435200);
-	/* Summer: midnight BST is 23:00 UTC the day before. 2026-07-01 00:00 BST. */
-	assert_int_equal(london_day_start(2026, 7, 1), 1782864000 - 3600);
-	/* The clocks go forward at 01:00 UTC on Sunday 29 March 2026: that midnight is
-	 * still GMT, the next is BST. */
-	assert_int_equal(london_day_start(2026, 3, 29), 1774742400);
-	assert_int_equal(london_day_start(2026, 3, 30), 1774742400 + 86400 - 3600);
-	/* They go back at 01:00 UTC on Sunday 25 October 2026: that midnight is BST. */
-	assert_int_equal(london_day_start(2026, 10, 25), 1792886400 - 3600);
-	assert_int_equal(london_day_start(2026, 10, 26), 1792886400 + 86400);
-	assert_false(london_is_summer_time(1774746000 - 1)); /* 00:59:59 UTC, 29 March */
-	assert_true(london_is_summer_time(1774746000));      /* 01:00:00 UTC */
-	assert_true(london_is_summer_time(1792890000 - 1));  /* 00:59:59 UTC, 25 October */
-	assert_false(london_is_summer_time(1792890000));
-
-	assert_true(london_date_valid(2024, 2, 29));
-	assert_false(london_date_valid(2026, 2, 29));
-	assert_false(london_date_valid(2100, 2, 29));
-	assert_true(london_date_valid(2000, 2, 29));
-	assert_false(london_date_valid(2026, 4, 31));
-	assert_false(london_date_valid(2026, 13, 1));
-	assert_false(london_date_valid(2026, 0, 1));
-	assert_false(london_date_valid(1969, 12, 31));
-	assert_false(london_date_valid(10000, 1, 1));
-
-	char out[48], date[32], iso[32];
-	london_format(1782864000 + 13 * 3600 + 5 * 60 + 9, out); /* 13:05:09 UTC, 1 July */
-	assert_string_equal(out, "1 July 2026 at 14:05:09");
-	london_format(1768435200 + 23 * 3600 + 30 * 60, out);
-	assert_string_equal(out, "15 January 2026 at 23:30:00");
-	london_format_date(1782864000 - 1800, date); /* 23:30 UTC, 30 June = 00:30 BST, 1 July */
-	assert_string_equal(date, "1 July 2026");
-	utc_format_iso(1782864000 - 1800, iso);
-	assert_string_equal(iso, "2026-06-30T23:30:00Z");
-	utc_format_iso(0, iso);
-	assert_string_equal(iso, "1970-01-01T00:00:00Z");
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_verify_chain),
-	    cmocka_unit_test(test_london_days),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,7 +1,7 @@
 /*
  * test_json.c — the JSON API's building blocks without a server: JSON
  * responses (src/render/json.c), the embedded OpenAPI document, API token
- * names, format and dates (src/app/api/tokens.c), and the policy rules for
+ * names and format (src/app/api/tokens.c), and the policy rules for
  * tokens, including the scope rule (a read token changes nothing; partners
  * hold read tokens only), which HTTP tests can only reach in part.
  */
@@ -138,27 +138,6 @@ static void test_token_format(void **state)
 		    strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", *p));
 }
 
-static void test_uk_time(void **state)
-{
-	(void)state;
-	char out[48];
-	static const struct {
-		int64_t t;
-		const char *want;
-	} cases[] = {
-	    {1774745940, "29 March 2026 at 12:59am"},  /* a minute before BST starts */
-	    {1774746000, "29 March 2026 at 2:00am"},   /* clocks go forward */
-	    {1792889940, "25 October 2026 at 1:59am"}, /* BST's last minute */
-	    {1792890000, "25 October 2026 at 1:00am"}, /* clocks go back */
-	    {1782905400, "1 July 2026 at 12:30pm"},    {1767614820, "5 January 2026 at 12:07pm"},
-	    {1711846800, "31 March 2024 at 2:00am"},
-	};
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		tokens_format_time(cases[i].t, out);
-		assert_string_equal(out, cases[i].want);
-	}
-}
-
 static void test_parse_id(void **state)
 {
 	(void)state;
@@ -222,8 +201,7 @@ int main(void)
 	    cmocka_unit_test(test_render_json),       cmocka_unit_test(test_render_json_failures),
 	    cmocka_unit_test(test_render_json_error), cmocka_unit_test(test_openapi_document),
 	    cmocka_unit_test(test_token_names),       cmocka_unit_test(test_token_format),
-	    cmocka_unit_test(test_uk_time),           cmocka_unit_test(test_parse_id),
-	    cmocka_unit_test(test_token_policy),
+	    cmocka_unit_test(test_parse_id),          cmocka_unit_test(test_token_policy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
 /*
- * test_router.c — the router finds the right handler and its {params}.
+ * test_router.c — the router finds the right handler and its {params}, and
+ * an id in a param is read strictly (http_parse_id).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -70,12 +71,28 @@ static void test_not_found_and_method(void **state)
 	assert_int_equal(route("GET", "/threads/1/posts", &idx, p), ROUTER_METHOD_NOT_ALLOWED);
 }
 
+static void test_parse_id(void **state)
+{
+	(void)state;
+	assert_int_equal(http_parse_id("42"), 42);
+	assert_int_equal(http_parse_id("007"), 7);
+	assert_int_equal(http_parse_id("999999999999999999"), 999999999999999999LL);
+	assert_int_equal(http_parse_id("0"), 0);
+	assert_int_equal(http_parse_id("-3"), 0);
+	assert_int_equal(http_parse_id("4x"), 0);
+	assert_int_equal(http_parse_id(" 4"), 0);
+	assert_int_equal(http_parse_id(""), 0);
+	assert_int_equal(http_parse_id("99999999999999999999"), 0);
+	assert_int_equal(http_parse_id(NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_exact_and_params),
 	    cmocka_unit_test(test_head_is_get),
 	    cmocka_unit_test(test_not_found_and_method),
+	    cmocka_unit_test(test_parse_id),
 	};
 	return cmocka_run_group_tests_name("router", tests, NULL, NULL);
 }

@@ -108,8 +108,8 @@ static int notify_new_device(struct db_conn *c, const struct app *app, int64_t p
 	           "If this was you, there is nothing to do.\n\n"
 	           "If it was not you, reset your password now at %s/password-reset and sign out "
 	           "of all devices from your account page (%s/account).\n",
-	           app->collective_name, agent[0] ? agent : "unknown", address, app->config->base_url,
-	           app->config->base_url);
+	           app->collective_name, agent[0] ? agent : "unknown", address,
+	           app->config->base_url, app->config->base_url);
 	rc = mail_queue(c, email, "New sign-in to your Shoal account", text.data, NULL);
 	buf_free(&text);
 	return rc < 0 ? DB_ERR : DB_OK;
@@ -146,12 +146,10 @@ void account_sign_in(struct http_request *req, struct http_response *res)
 	char account_key[LIMIT_EMAIL_BYTES + 16], address_key[80];
 	snprintf(account_key, sizeof account_key, "account:%s", email);
 	snprintf(address_key, sizeof address_key, "address:%s", req->address);
-	int64_t until, id = 0, session_id;
+	int64_t id = 0, session_id;
 	char hash[PASSWORD_HASH_BYTES], token[AUTH_TOKEN_CHARS + 1];
 	bool has_totp = false, rehash = false;
-	int locked = throttle_locked(c, account_key, &until);
-	if (locked == 0)
-		locked = throttle_locked(c, address_key, &until);
+	int locked = throttle_locked_either(c, account_key, address_key);
 	if (locked < 0)
 		goto fail;
 	if (locked) {
@@ -274,11 +272,13 @@ void account_page(struct http_request *req, struct http_response *res)
 	    .csrf = access_csrf(req, res),
 	};
 	if (policy_may_invite(viewer, "administrator", false))
-		v.invite_text = "People join Shoal by invitation. You can invite anyone the collective "
-		                "needs.";
+		v.invite_text =
+		    "People join Shoal by invitation. You can invite anyone the collective "
+		    "needs.";
 	else if (policy_may_invite(viewer, "executive", false))
-		v.invite_text = "People join Shoal by invitation. You can invite anyone the collective "
-		                "needs, except administrators.";
+		v.invite_text =
+		    "People join Shoal by invitation. You can invite anyone the collective "
+		    "needs, except administrators.";
 	else if (policy_may_invite(viewer, "member", true))
 		v.invite_text = "You can invite staff of the practices you lead, and answer their "
 		                "requests to join.";

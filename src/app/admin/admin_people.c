@@ -217,7 +217,7 @@ void admin_people(struct http_request *req, struct http_response *res)
 		goto done;
 	}
 	if (org && *org) {
-		org_id = listing_parse_id(org);
+		org_id = http_parse_id(org);
 		if (!org_id)
 			org_id = -1; /* shown as not found below */
 	}
@@ -466,7 +466,7 @@ done:
 
 void admin_person(struct http_request *req, struct http_response *res)
 {
-	int64_t id = listing_parse_id(req->params[0]);
+	int64_t id = http_parse_id(req->params[0]);
 	struct admin_person_view v = {0};
 	if (!id) {
 		res->status = 404;
@@ -498,7 +498,7 @@ static int start_change(struct http_request *req, struct http_response *res, str
                         struct target *t)
 {
 	struct app *app = req->app;
-	int64_t id = listing_parse_id(req->params[0]);
+	int64_t id = http_parse_id(req->params[0]);
 	if (!id || !policy_may_manage_people(access_viewer(req))) {
 		res->status = id ? 403 : 404;
 		return 0;
@@ -608,7 +608,7 @@ void admin_person_role(struct http_request *req, struct http_response *res)
 /* Parses the organisation field of a membership form: its id, or 0. */
 static int64_t form_organisation(const struct form *f)
 {
-	return listing_parse_id(form_get(f, "organisation"));
+	return http_parse_id(form_get(f, "organisation"));
 }
 
 void admin_person_membership(struct http_request *req, struct http_response *res)
@@ -690,7 +690,7 @@ void admin_person_membership(struct http_request *req, struct http_response *res
 
 void admin_person_membership_remove(struct http_request *req, struct http_response *res)
 {
-	int64_t org = listing_parse_id(req->params[1]);
+	int64_t org = http_parse_id(req->params[1]);
 	struct db_conn *c;
 	struct target t;
 	struct buf detail;

@@ -90,17 +90,3 @@ const char *listing_display(const char *s)
 {
 	return s && utf8_valid(s, strlen(s)) ? s : "";
 }
-
-int64_t listing_parse_id(const char *s)
-{
-	int64_t n = 0;
-	size_t len = s ? strlen(s) : 0;
-	if (len == 0 || len > 18)
-		return 0;
-	for (size_t i = 0; i < len; i++) {
-		if (!isdigit((unsigned char)s[i]))
-			return 0;
-		n = n * 10 + (s[i] - '0');
-	}
-	return n;
-}

@@ -55,7 +55,5 @@ void listing_like_pattern(struct buf *out, const char *s);
 bool listing_text_ok(const char *s, size_t max);
 /** s when it is valid UTF-8 (to show again in a form), else "" (bytes a page must not carry). */
 const char *listing_display(const char *s);
-/** Parses an id from a URL segment: 1 to 18 digits, not 0. Returns it, or 0 when it is not one. */
-int64_t listing_parse_id(const char *s);
 
 #endif

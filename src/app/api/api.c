@@ -3,15 +3,14 @@
  */
 #include "app/api/api.h"
 
-#include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "app/access.h"
 #include "app/api/tokens.h"
 #include "app/app.h"
 #include "core/embedded.h"
 #include "core/log.h"
+#include "core/time.h"
 #include "render/json.h"
 
 extern const struct embedded_file api_spec_files[];
@@ -19,15 +18,8 @@ extern const size_t api_spec_count;
 
 int64_t api_parse_id(const char *s)
 {
-	int64_t v = 0;
-	if (!s || !*s || strlen(s) > 18 || *s == '0')
-		return 0;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return 0;
-		v = v * 10 + (*s - '0');
-	}
-	return v;
+	/* One spelling per resource: "007" is not token 7 to the API. */
+	return s && *s == '0' ? 0 : http_parse_id(s);
 }
 
 /* A time as RFC 3339 in UTC, the date-time format of OpenAPI; JSON null for 0. */
@@ -35,13 +27,8 @@ static json_t *json_time(int64_t t)
 {
 	if (!t)
 		return json_null();
-	char out[64];
-	struct tm tm;
-	time_t at = (time_t)t;
-	if (!gmtime_r(&at, &tm))
-		return json_null();
-	snprintf(out, sizeof out, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
-	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	char out[TIME_ISO_BYTES];
+	time_format_utc_iso(t, out);
 	return json_string(out);
 }
 

@@ -30,7 +30,10 @@ void api_token_revoke(struct http_request *req, struct http_response *res);
  */
 void api_error_page(struct http_request *req, struct http_response *res);
 
-/** A positive id from a path segment of digits; 0 when it is not one. */
+/**
+ * A positive id from a path segment, as http_parse_id reads it but without
+ * leading zeros (one spelling per resource); 0 when it is not one.
+ */
 int64_t api_parse_id(const char *s);
 
 /** The embedded OpenAPI document (src/app/api/openapi.json) and its size. */

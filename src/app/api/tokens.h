@@ -82,12 +82,6 @@ int tokens_revoke_as(struct http_request *req, int64_t id, const char *how)
 /** Revokes a token: 1 revoked now, 0 already revoked (or none), < 0 error. */
 int tokens_revoke(struct db_conn *c, int64_t id) __attribute__((warn_unused_result));
 
-/**
- * Writes t (Unix seconds) as people in England read it, in UK time (GMT or
- * BST): "5 March 2026 at 2:07pm".
- */
-void tokens_format_time(int64_t t, char out[48]);
-
 /* The pages' views (templates/tokens.html, templates/tokens_created.html). */
 struct token_item {
 	int64_t id;

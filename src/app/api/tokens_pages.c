@@ -16,6 +16,7 @@
 #include "app/app.h"
 #include "auth/audit.h"
 #include "core/log.h"
+#include "core/time.h"
 #include "templates.h"
 
 static void audit(struct db_conn *c, const struct http_request *req, const char *action,
@@ -54,9 +55,9 @@ static void render_tokens(struct http_request *req, struct http_response *res,
 	for (int i = 0; i < n; i++) {
 		items[i] = (struct token_item){
 		    .id = rows[i].id, .name = rows[i].name, .write = rows[i].write};
-		tokens_format_time(rows[i].created_at, items[i].created);
+		time_format_date_time(rows[i].created_at, items[i].created);
 		if (rows[i].last_used_at)
-			tokens_format_time(rows[i].last_used_at, items[i].last_used);
+			time_format_date_time(rows[i].last_used_at, items[i].last_used);
 	}
 	v->tokens = items;
 	v->n = n;

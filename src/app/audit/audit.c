@@ -22,11 +22,11 @@
 
 #include "app/access.h"
 #include "app/app.h"
-#include "app/audit/london_time.h"
 #include "auth/audit.h"
 #include "core/csv.h"
 #include "core/format.h"
 #include "core/log.h"
+#include "core/time.h"
 #include "core/xmalloc.h"
 #include "templates.h"
 
@@ -119,14 +119,14 @@ static int read_date(struct http_request *req, int which, const char *label,
 		*y = digits[2] ? atoi(parts[2]) : 0;
 		*m = digits[1] ? atoi(parts[1]) : 0;
 		*d = digits[0] ? atoi(parts[0]) : 0;
-		if (digits[0] && digits[1] && digits[2] && london_date_valid(*y, *m, *d))
+		if (digits[0] && digits[1] && digits[2] && time_date_valid(*y, *m, *d))
 			return 1;
 		snprintf(f->error_text, sizeof f->error_text,
 		         "%s must be a real date, like 31 3 2026", label);
 		for (int i = 0; i < 3; i++) {
 			bool wrong = !digits[i] || (i == 0 && (*d < 1 || *d > 31)) ||
 			             (i == 1 && (*m < 1 || *m > 12)) ||
-			             (i == 2 && (*y < LONDON_YEAR_MIN || *y > LONDON_YEAR_MAX));
+			             (i == 2 && (*y < TIME_YEAR_MIN || *y > TIME_YEAR_MAX));
 			if (wrong && first < 0)
 				first = i;
 			*bad[i] = wrong;
@@ -214,7 +214,7 @@ static int load_filter(struct http_request *req, struct db_conn *c, struct audit
 	}
 	int from = read_date(req, 0, "The from date", &v->from, &v->errors, &y, &m, &d);
 	if (from == 1) {
-		f->from = london_day_start(y, m, d);
+		f->from = time_london_day_start(y, m, d);
 		snprintf(f->from_text, sizeof f->from_text, "%04d-%02d-%02d", y, m, d);
 		listing_query_add(&f->query, "from-day", v->from.day);
 		listing_query_add(&f->query, "from-month", v->from.month);
@@ -225,14 +225,14 @@ static int load_filter(struct http_request *req, struct db_conn *c, struct audit
 		snprintf(f->to_text, sizeof f->to_text, "%04d-%02d-%02d", y, m, d);
 		/* "To 12 March" includes the whole of 12 March: the bound is the next day's start.
 		 */
-		if (!london_date_valid(y, m, ++d)) {
+		if (!time_date_valid(y, m, ++d)) {
 			d = 1;
 			if (++m > 12) {
 				m = 1;
 				y++;
 			}
 		}
-		f->to = y <= LONDON_YEAR_MAX ? london_day_start(y, m, d) : INT64_MAX;
+		f->to = y <= TIME_YEAR_MAX ? time_london_day_start(y, m, d) : INT64_MAX;
 		listing_query_add(&f->query, "to-day", v->to.day);
 		listing_query_add(&f->query, "to-month", v->to.month);
 		listing_query_add(&f->query, "to-year", v->to.year);
@@ -321,7 +321,7 @@ void audit_page(struct http_request *req, struct http_response *res)
 		while ((rc = db_step(st)) == DB_ROW && n < AUDIT_PAGE_SIZE + 1) {
 			struct audit_row *r = &rows[n++];
 			r->id = db_col_int(st, 0);
-			london_format(db_col_int(st, 1), r->when);
+			time_format_date_time_seconds(db_col_int(st, 1), r->when);
 			r->actor = xstrdup(db_col_text(st, 2));
 			r->action = xstrdup(db_col_text(st, 3));
 			r->subject = xstrdup(db_col_text(st, 4));
@@ -373,7 +373,7 @@ static void csv_row(struct buf *out, struct db_stmt *st)
 	snprintf(num, sizeof num, "%lld", (long long)db_col_int(st, 0));
 	csv_write_field(out, num);
 	buf_putc(out, ',');
-	utc_format_iso(at, iso);
+	time_format_utc_iso(at, iso);
 	csv_write_field(out, iso);
 	buf_putc(out, ',');
 	snprintf(num, sizeof num, "%lld", (long long)at);
@@ -482,7 +482,7 @@ void audit_csv(struct http_request *req, struct http_response *res)
 	db_release(c);
 	c = NULL;
 	char disposition[96], stamp[32];
-	utc_format_iso((int64_t)time(NULL), stamp);
+	time_format_utc_iso((int64_t)time(NULL), stamp);
 	for (char *p = stamp; *p; p++)
 		if (*p == ':')
 			*p = '-';

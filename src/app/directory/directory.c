@@ -228,7 +228,7 @@ void directory_person_page(struct http_request *req, struct http_response *res)
 {
 	struct app *app = req->app;
 	const struct viewer *viewer = access_viewer(req);
-	int64_t id = listing_parse_id(req->params[0]);
+	int64_t id = http_parse_id(req->params[0]);
 	struct directory_person p = {0};
 	const char *lines[DIRECTORY_MAX_LINES];
 	char *help = NULL, title[LIMIT_NAME_BYTES + 16];
@@ -309,6 +309,25 @@ static void render_edit(struct http_request *req, struct http_response *res,
 	       tpl_people_profile_any, v);
 }
 
+/* Reads the profile person id keeps about themselves: *job and *help are copies
+ * the caller frees. Returns DB_ROW when it is read, else DB_DONE or < 0. */
+static int profile_load(struct db_conn *c, int64_t id, char **job, char **help, bool *visible)
+{
+	struct db_stmt *st = db_prepare(
+	    c, "SELECT job_title, can_help_with, visible_to_partners FROM people WHERE id = $1");
+	if (!st)
+		return DB_ERR;
+	db_bind_int(st, 1, id);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		*job = xstrdup(db_col_text(st, 0));
+		*help = xstrdup(db_col_text(st, 1));
+		*visible = db_col_int(st, 2) != 0;
+	}
+	db_reset(st);
+	return rc;
+}
+
 void directory_profile_page(struct http_request *req, struct http_response *res)
 {
 	struct app *app = req->app;
@@ -320,20 +339,7 @@ void directory_profile_page(struct http_request *req, struct http_response *res)
 		res->status = 503;
 		return;
 	}
-	struct db_stmt *st = db_prepare(
-	    c, "SELECT job_title, can_help_with, visible_to_partners FROM people WHERE id = $1");
-	int rc = st ? DB_OK : DB_ERR;
-	if (st) {
-		db_bind_int(st, 1, viewer->person_id);
-		rc = db_step(st);
-		if (rc == DB_ROW) {
-			job = xstrdup(db_col_text(st, 0));
-			help = xstrdup(db_col_text(st, 1));
-			v.visible_to_partners = db_col_int(st, 2) != 0;
-		}
-		db_reset(st);
-	}
-	if (rc != DB_ROW) {
+	if (profile_load(c, viewer->person_id, &job, &help, &v.visible_to_partners) != DB_ROW) {
 		log_error("request %s: cannot read a profile: %s", req->id, db_errmsg(c));
 		db_release(c);
 		res->status = 500;
@@ -419,24 +425,13 @@ void directory_profile_save(struct http_request *req, struct http_response *res)
 	}
 	if (db_begin(c))
 		goto fail;
-	struct db_stmt *st = db_prepare(
-	    c, "SELECT job_title, can_help_with, visible_to_partners FROM people WHERE id = $1");
-	if (!st)
-		goto fail;
-	db_bind_int(st, 1, viewer->person_id);
-	int rc = db_step(st);
-	if (rc == DB_ROW) {
-		old_job = xstrdup(db_col_text(st, 0));
-		old_help = xstrdup(db_col_text(st, 1));
-		old_visible = db_col_int(st, 2) != 0;
-	}
-	db_reset(st);
-	if (rc != DB_ROW)
+	if (profile_load(c, viewer->person_id, &old_job, &old_help, &old_visible) != DB_ROW)
 		goto fail;
 	bool job_changed = strcmp(old_job, job) != 0, help_changed = strcmp(old_help, help) != 0;
 	if (job_changed || help_changed || old_visible != visible) {
-		st = db_prepare(c, "UPDATE people SET job_title = $1, can_help_with = $2, "
-		                   "visible_to_partners = $3, updated_at = $4 WHERE id = $5");
+		struct db_stmt *st =
+		    db_prepare(c, "UPDATE people SET job_title = $1, can_help_with = $2, "
+		                  "visible_to_partners = $3, updated_at = $4 WHERE id = $5");
 		if (!st)
 			goto fail;
 		db_bind_text(st, 1, job);
@@ -444,7 +439,7 @@ void directory_profile_save(struct http_request *req, struct http_response *res)
 		db_bind_int(st, 3, visible);
 		db_bind_int(st, 4, (int64_t)time(NULL));
 		db_bind_int(st, 5, viewer->person_id);
-		rc = db_step(st);
+		int rc = db_step(st);
 		db_reset(st);
 		if (rc != DB_DONE)
 			goto fail;

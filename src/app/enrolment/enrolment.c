@@ -1,19 +1,12 @@
 /*
  * enrolment.c — the pieces invitations, requests to join and password resets
  * share (see enrolment.h).
- *
- * UK dates are worked out here rather than with localtime_r: that would need
- * TZ=Europe/London in the environment of a threaded server, and the rule for
- * British Summer Time (last Sunday of March to last Sunday of October, changing
- * at 01:00 UTC) is fixed in law and a few lines long.
  */
 #include "app/enrolment/enrolment.h"
 
 #include <ctype.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "app/app.h"
 #include "auth/audit.h"
@@ -79,64 +72,6 @@ int enrolment_link(const struct http_request *req, const char *path, const char 
 	return len < 0 || len >= ENROLMENT_LINK_BYTES ? -1 : 0;
 }
 
-/* Days since 1970-01-01 of a civil date (Howard Hinnant's days_from_civil). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m + (m > 2 ? (unsigned)-3 : 9)) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
-/* 01:00 UTC on the last Sunday of a 31-day month: when UK clocks change. */
-static int64_t last_sunday_change(int64_t year, unsigned month)
-{
-	int64_t days = days_from_civil(year, month, 31);
-	int weekday = (int)(((days % 7) + 11) % 7); /* 1970-01-01 was a Thursday; 0 = Sunday */
-	return (days - weekday) * 86400 + 3600;
-}
-
-/* The UK's wall-clock time of t as a struct tm. */
-static void uk_time(int64_t t, struct tm *tm)
-{
-	time_t tt = (time_t)t;
-	gmtime_r(&tt, tm);
-	int64_t year = (int64_t)tm->tm_year + 1900;
-	if (t >= last_sunday_change(year, 3) && t < last_sunday_change(year, 10)) {
-		tt = (time_t)(t + 3600);
-		gmtime_r(&tt, tm);
-	}
-}
-
-static const char *const month_names[] = {"January",   "February", "March",    "April",
-                                          "May",       "June",     "July",     "August",
-                                          "September", "October",  "November", "December"};
-
-void enrolment_date(int64_t t, char out[32])
-{
-	struct tm tm;
-	uk_time(t, &tm);
-	snprintf(out, 32, "%d %s %d", tm.tm_mday, month_names[tm.tm_mon % 12], tm.tm_year + 1900);
-}
-
-void enrolment_date_time(int64_t t, char out[48])
-{
-	struct tm tm;
-	char date[32];
-	uk_time(t, &tm);
-	enrolment_date(t, date);
-	/* The NHS style: 12-hour clock, "midday" and "midnight" spelled out. */
-	if (tm.tm_hour == 12 && tm.tm_min == 0)
-		snprintf(out, 48, "midday on %s", date);
-	else if (tm.tm_hour == 0 && tm.tm_min == 0)
-		snprintf(out, 48, "midnight on %s", date);
-	else
-		snprintf(out, 48, "%d:%02d%s on %s", tm.tm_hour % 12 ? tm.tm_hour % 12 : 12,
-		         tm.tm_min, tm.tm_hour < 12 ? "am" : "pm", date);
-}
-
 bool enrolment_token_plausible(const char *token)
 {
 	if (!token || strlen(token) != AUTH_TOKEN_CHARS)
@@ -160,17 +95,6 @@ const char *enrolment_name_problem(const char *name, const char *if_empty)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			return "Name must not contain tabs, new lines or other control characters";
 	return NULL;
-}
-
-int64_t enrolment_parse_id(const char *s)
-{
-	if (!s || !*s || strlen(s) > 18)
-		return 0;
-	for (const char *p = s; *p; p++)
-		if (!isdigit((unsigned char)*p))
-			return 0;
-	long long v = strtoll(s, NULL, 10);
-	return v > 0 ? (int64_t)v : 0;
 }
 
 void enrolment_trim(const char *s, char *out, size_t outlen)

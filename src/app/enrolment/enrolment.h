@@ -90,20 +90,12 @@ int enrolment_audit(struct db_conn *c, const struct http_request *req, int64_t a
 int enrolment_link(const struct http_request *req, const char *path, const char *token,
                    char out[ENROLMENT_LINK_BYTES]);
 
-/** Writes the UK date of t (Unix seconds), like "3 March 2026", into out. */
-void enrolment_date(int64_t t, char out[32]);
-/** Writes the UK date and time of t, like "2:05pm on 3 March 2026", into out. */
-void enrolment_date_time(int64_t t, char out[48]);
-
 /** Whether a token from a link has the form of auth_random_token's (so it is worth a lookup). */
 bool enrolment_token_plausible(const char *token);
 
 /** Why name is not acceptable as a person's name (a message for the form), or NULL.
  * if_empty is the message for a missing name ("Enter your full name"). */
 const char *enrolment_name_problem(const char *name, const char *if_empty);
-
-/** Parses a positive id from a path segment or form value; 0 when it is not one. */
-int64_t enrolment_parse_id(const char *s);
 
 /** Copies s into out without leading and trailing white space (out of outlen bytes). */
 void enrolment_trim(const char *s, char *out, size_t outlen);

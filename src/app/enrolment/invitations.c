@@ -24,6 +24,7 @@
 #include "auth/policy.h"
 #include "auth/session.h"
 #include "core/log.h"
+#include "core/time.h"
 #include "core/xmalloc.h"
 #include "mail/mail.h"
 #include "templates.h"
@@ -176,7 +177,7 @@ int invitations_create(struct db_conn *c, struct http_request *req,
 	db_reset(st);
 	if (rc != DB_ROW || enrolment_link(req, "/invitations/accept/", token, link))
 		goto fail;
-	enrolment_date_time(expires, until);
+	time_format_time_on_date(expires, until);
 	snprintf(subject, sizeof subject, "Your invitation to %s", app->collective_name);
 	buf_printf(&text,
 	           "Dear %s,\n\n%s has invited you to join %s on Shoal, as %s%s%s.\n\n"
@@ -270,9 +271,9 @@ void invitations_list(struct http_request *req, struct http_response *res)
 			r->role = dup_col(st, 3);
 			r->organisation = dup_col(st, 4);
 			r->invited_by = dup_col(st, 5);
-			enrolment_date(db_col_int(st, 6), r->sent);
+			time_format_date(db_col_int(st, 6), r->sent);
 			int64_t expires = db_col_int(st, 7);
-			enrolment_date(expires, r->expires);
+			time_format_date(expires, r->expires);
 			bool accepted = db_col_int(st, 8), revoked = db_col_int(st, 9);
 			bool lead = db_col_int(st, 10) > 0;
 			if (accepted)
@@ -440,7 +441,7 @@ void invitations_send(struct http_request *req, struct http_response *res)
 	const char *role = form_get(f, "role"), *raw_org = form_get(f, "organisation");
 	struct invite_new_view v = {.email = raw_email ? raw_email : "", .name = name ? name : ""};
 	char email[LIMIT_EMAIL_BYTES + 1];
-	int64_t org = enrolment_parse_id(raw_org);
+	int64_t org = http_parse_id(raw_org);
 	int ri = role_index(role);
 	bool org_needed = ri >= 0 && strcmp(role, "executive") && strcmp(role, "administrator");
 
@@ -536,7 +537,7 @@ void invitations_revoke(struct http_request *req, struct http_response *res)
 {
 	struct app *app = req->app;
 	const struct viewer *viewer = access_viewer(req);
-	int64_t id = enrolment_parse_id(req->params[0]);
+	int64_t id = http_parse_id(req->params[0]);
 	if (!id) {
 		res->status = 404;
 		return;
@@ -710,7 +711,7 @@ static void render_accept(struct http_request *req, struct http_response *res,
 {
 	const struct app *app = req->app;
 	char expires[48];
-	enrolment_date_time(inv->expires_at, expires);
+	time_format_time_on_date(inv->expires_at, expires);
 	v->csrf = access_csrf(req, res);
 	v->token = req->params[0];
 	v->collective = app->collective_name;

@@ -298,7 +298,7 @@ void join_submit(struct http_request *req, struct http_response *res)
 	const struct form *f = access_form(req);
 	const char *name = form_get(f, "name"), *raw_email = form_get(f, "email");
 	const char *message = form_get(f, "message");
-	int64_t practice = enrolment_parse_id(form_get(f, "practice"));
+	int64_t practice = http_parse_id(form_get(f, "practice"));
 	struct join_form_view v = {.name = name ? name : "",
 	                           .email = raw_email ? raw_email : "",
 	                           .message = message ? message : ""};
@@ -307,7 +307,6 @@ void join_submit(struct http_request *req, struct http_response *res)
 	char phrase[ENROLMENT_DOMAINS_BYTES + 4 * ENROLMENT_MAX_DOMAINS];
 	char trimmed[LIMIT_NAME_BYTES + 1], email_key[LIMIT_EMAIL_BYTES + 16], address_key[96];
 	char problem[sizeof phrase + 64];
-	int64_t until;
 	struct db_conn *c = db_acquire(app->db);
 	if (!c) {
 		res->status = 503;
@@ -368,9 +367,7 @@ void join_submit(struct http_request *req, struct http_response *res)
 	}
 	snprintf(email_key, sizeof email_key, "join:%s", email);
 	snprintf(address_key, sizeof address_key, "join-address:%s", req->address);
-	int locked = throttle_locked(c, email_key, &until);
-	if (locked == 0)
-		locked = throttle_locked(c, address_key, &until);
+	int locked = throttle_locked_either(c, email_key, address_key);
 	if (locked < 0)
 		goto fail;
 	if (locked) {
@@ -533,7 +530,7 @@ static void decide(struct http_request *req, struct http_response *res, bool app
 {
 	struct app *app = req->app;
 	const struct viewer *viewer = access_viewer(req);
-	int64_t id = enrolment_parse_id(req->params[0]);
+	int64_t id = http_parse_id(req->params[0]);
 	if (!id) {
 		res->status = 404;
 		return;

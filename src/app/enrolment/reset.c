@@ -15,6 +15,7 @@
 #include "auth/session.h"
 #include "auth/throttle.h"
 #include "core/log.h"
+#include "core/time.h"
 #include "mail/mail.h"
 #include "templates.h"
 
@@ -45,7 +46,7 @@ static int send_link(struct db_conn *c, struct http_request *req, const char *em
 	struct buf text;
 	if (enrolment_link(req, "/password-reset/", token, link))
 		return -1;
-	enrolment_date_time(expires, until);
+	time_format_time_on_date(expires, until);
 	snprintf(subject, sizeof subject, "Reset your password for %s", app->collective_name);
 	buf_init(&text, MAIL_BODY_MAX_BYTES);
 	buf_printf(&text,
@@ -78,6 +79,21 @@ static void request_sent(struct http_request *req, struct http_response *res)
 	enrolment_render_message(req, res, 200, &m);
 }
 
+/* Marks every reset link of person_id not yet used as used at now, so that it
+ * no longer works. Returns 0 or < 0 (enum db_rc). */
+static int links_close(struct db_conn *c, int64_t person_id, int64_t now)
+{
+	struct db_stmt *st = db_prepare(c, "UPDATE password_resets SET used_at = $1 WHERE "
+	                                   "person_id = $2 AND used_at IS NULL");
+	if (!st)
+		return DB_ERR;
+	db_bind_int(st, 1, now);
+	db_bind_int(st, 2, person_id);
+	int rc = db_step(st);
+	db_reset(st);
+	return rc == DB_DONE ? 0 : rc;
+}
+
 void reset_request(struct http_request *req, struct http_response *res)
 {
 	struct app *app = req->app;
@@ -104,12 +120,10 @@ void reset_request(struct http_request *req, struct http_response *res)
 	char token[AUTH_TOKEN_CHARS + 1], hash[AUTH_HASH_CHARS + 1], name[LIMIT_NAME_BYTES + 1];
 	snprintf(email_key, sizeof email_key, "reset:%s", email);
 	snprintf(address_key, sizeof address_key, "reset-address:%s", req->address);
-	int64_t until, now = (int64_t)time(NULL), expires = now + ENROLMENT_RESET_SECONDS;
+	int64_t now = (int64_t)time(NULL), expires = now + ENROLMENT_RESET_SECONDS;
 	int64_t person_id = 0;
 	/* Counted for every address asked about, so a lock says nothing about accounts. */
-	int locked = throttle_locked(c, email_key, &until);
-	if (locked == 0)
-		locked = throttle_locked(c, address_key, &until);
+	int locked = throttle_locked_either(c, email_key, address_key);
 	if (locked < 0)
 		goto fail;
 	if (locked) {
@@ -139,15 +153,7 @@ void reset_request(struct http_request *req, struct http_response *res)
 		goto fail;
 	if (person_id) {
 		/* Only the newest link works. */
-		st = db_prepare(c, "UPDATE password_resets SET used_at = $1 WHERE person_id = $2 "
-		                   "AND used_at IS NULL");
-		if (!st)
-			goto fail;
-		db_bind_int(st, 1, now);
-		db_bind_int(st, 2, person_id);
-		rc = db_step(st);
-		db_reset(st);
-		if (rc != DB_DONE)
+		if (links_close(c, person_id, now))
 			goto fail;
 		auth_random_token(token);
 		auth_hash_token(token, hash);
@@ -275,7 +281,7 @@ static int send_notice(struct db_conn *c, struct http_request *req, const char *
 	struct buf text;
 	if (enrolment_link(req, "/password-reset", NULL, link))
 		return -1;
-	enrolment_date_time((int64_t)time(NULL), when);
+	time_format_time_on_date((int64_t)time(NULL), when);
 	snprintf(subject, sizeof subject, "Your password for %s has been changed",
 	         app->collective_name);
 	buf_init(&text, MAIL_BODY_MAX_BYTES);
@@ -353,15 +359,7 @@ void reset_choose(struct http_request *req, struct http_response *res)
 	    throttle_clear(c, account_key))
 		goto fail;
 	/* Any other link still open stops working too. */
-	st = db_prepare(c, "UPDATE password_resets SET used_at = $1 WHERE person_id = $2 AND "
-	                   "used_at IS NULL");
-	if (!st)
-		goto fail;
-	db_bind_int(st, 1, now);
-	db_bind_int(st, 2, person_id);
-	rc = db_step(st);
-	db_reset(st);
-	if (rc != DB_DONE || send_notice(c, req, email) ||
+	if (links_close(c, person_id, now) || send_notice(c, req, email) ||
 	    enrolment_audit(c, req, person_id, email, "password-reset", "person", person_id,
 	                    "every session ended") ||
 	    db_commit(c))

@@ -12,7 +12,6 @@
 
 #include <sodium.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -335,12 +334,10 @@ void mfa_sign_in(struct http_request *req, struct http_response *res)
 	/* Wrong codes count under their own key: a correct password clears the
 	 * account's count, and must not give someone with the password more guesses. */
 	snprintf(code_key, sizeof code_key, "mfa:%lld", (long long)viewer->person_id);
-	int64_t until, now = (int64_t)time(NULL), step = 0;
+	int64_t now = (int64_t)time(NULL), step = 0;
 	long long left = 0;
 	struct mfa_state s;
-	int locked = throttle_locked(c, account_key, &until);
-	if (locked == 0)
-		locked = throttle_locked(c, code_key, &until);
+	int locked = throttle_locked_either(c, account_key, code_key);
 	if (locked < 0 || state_load(c, viewer->person_id, &s))
 		goto fail;
 	if (locked) {
@@ -747,10 +744,8 @@ void mfa_disable(struct http_request *req, struct http_response *res)
 	snprintf(account_key, sizeof account_key, "account:%s", viewer->email);
 	snprintf(code_key, sizeof code_key, "mfa:%lld", (long long)viewer->person_id);
 	struct mfa_state s;
-	int64_t until, now = (int64_t)time(NULL), step = 0;
-	int locked = throttle_locked(c, account_key, &until);
-	if (locked == 0)
-		locked = throttle_locked(c, code_key, &until);
+	int64_t now = (int64_t)time(NULL), step = 0;
+	int locked = throttle_locked_either(c, account_key, code_key);
 	if (locked < 0)
 		goto fail;
 	if (locked) {
@@ -819,22 +814,12 @@ fail:
 
 /* ------------------------------------------------------ an administrator's reset */
 
-/* A person id from a path segment: digits only, so "/admin/people/1x" is not person 1. */
-static int parse_id(const char *s, int64_t *id)
-{
-	size_t n = s ? strlen(s) : 0;
-	if (n == 0 || n > 18 || strspn(s, "0123456789") != n)
-		return -1;
-	*id = strtoll(s, NULL, 10);
-	return *id > 0 ? 0 : -1;
-}
-
 void mfa_admin_reset(struct http_request *req, struct http_response *res)
 {
 	struct app *app = req->app;
 	const struct viewer *viewer = access_viewer(req);
-	int64_t id;
-	if (parse_id(req->params[0], &id)) {
+	int64_t id = http_parse_id(req->params[0]);
+	if (!id) {
 		res->status = 404;
 		return;
 	}

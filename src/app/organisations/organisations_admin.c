@@ -17,9 +17,9 @@
 
 #include "app/access.h"
 #include "app/app.h"
-#include "app/audit/london_time.h"
 #include "core/format.h"
 #include "core/log.h"
+#include "core/time.h"
 #include "core/xmalloc.h"
 #include "templates.h"
 
@@ -377,8 +377,8 @@ static int load_page(struct db_conn *c, const char *code, struct organisations_p
 		v->list_size = keep(s, format_thousands(size, db_col_int(st, 4)));
 	v->parent_code = keep(s, db_col_text(st, 5));
 	v->parent_name = keep(s, db_col_text(st, 6));
-	london_format_date(db_col_int(st, 7), v->created_on);
-	london_format_date(db_col_int(st, 8), v->updated_on);
+	time_format_date(db_col_int(st, 7), v->created_on);
+	time_format_date(db_col_int(st, 8), v->updated_on);
 	db_reset(st);
 
 	st =

@@ -1,0 +1,163 @@
+/*
+ * time.c — Europe/London dates without TZ (see time.h for why by hand).
+ *
+ * Day arithmetic uses Howard Hinnant's days_from_civil / civil_from_days,
+ * exact for the proleptic Gregorian calendar; POSIX has no timegm, and gmtime_r
+ * alone cannot say when the clocks change.
+ */
+#include "core/time.h"
+
+#include <stdio.h>
+
+static const char *const month_names[] = {"January",   "February", "March",    "April",
+                                          "May",       "June",     "July",     "August",
+                                          "September", "October",  "November", "December"};
+
+/* Days since 1970-01-01 of a civil date. */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/* The civil date of a day number. */
+static void civil_from_days(int64_t z, int *year, int *month, int *day)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t y = yoe + era * 400;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	*day = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*month = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*year = (int)(y + (*month <= 2));
+}
+
+/* The day number of t, rounding down (before 1970 too). */
+static int64_t day_of(int64_t t)
+{
+	return t >= 0 ? t / 86400 : (t - 86399) / 86400;
+}
+
+static int days_in_month(int year, int month)
+{
+	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+	return month == 2 && leap ? 29 : days[month - 1];
+}
+
+bool time_date_valid(int year, int month, int day)
+{
+	return year >= TIME_YEAR_MIN && year <= TIME_YEAR_MAX && month >= 1 && month <= 12 &&
+	       day >= 1 && day <= days_in_month(year, month);
+}
+
+/* The day number of the last Sunday of a month (1970-01-01 was a Thursday). */
+static int64_t last_sunday(int year, int month)
+{
+	int64_t last = days_from_civil(year, month, days_in_month(year, month));
+	int64_t weekday = ((last + 4) % 7 + 7) % 7; /* 0 = Sunday */
+	return last - weekday;
+}
+
+bool time_london_is_summer_time(int64_t t)
+{
+	int year, month, day;
+	civil_from_days(day_of(t), &year, &month, &day);
+	int64_t start = last_sunday(year, 3) * 86400 + 3600;
+	int64_t end = last_sunday(year, 10) * 86400 + 3600;
+	return t >= start && t < end;
+}
+
+void time_london(int64_t t, struct time_london *out)
+{
+	int64_t local = t + (time_london_is_summer_time(t) ? 3600 : 0);
+	int64_t days = day_of(local);
+	int secs = (int)(local - days * 86400);
+	civil_from_days(days, &out->year, &out->month, &out->day);
+	out->hour = secs / 3600;
+	out->minute = secs / 60 % 60;
+	out->second = secs % 60;
+}
+
+int64_t time_london_day_start(int year, int month, int day)
+{
+	int64_t midnight_utc = days_from_civil(year, month, day) * 86400;
+	/* Local midnight is an hour earlier in UTC when the hour before UTC midnight
+	 * was already summer time (the clocks change at 01:00 UTC, never at midnight). */
+	return time_london_is_summer_time(midnight_utc - 3600) ? midnight_utc - 3600 : midnight_utc;
+}
+
+/* "23 November 2026" for an already split London time. */
+static void date_words(const struct time_london *l, char out[TIME_DATE_BYTES])
+{
+	snprintf(out, TIME_DATE_BYTES, "%d %s %d", l->day, month_names[l->month - 1], l->year);
+}
+
+/* The 12-hour clock: 12 for midday and midnight, not 0. */
+static int hour_12(const struct time_london *l)
+{
+	return l->hour % 12 ? l->hour % 12 : 12;
+}
+
+static const char *am_pm(const struct time_london *l)
+{
+	return l->hour < 12 ? "am" : "pm";
+}
+
+void time_format_date(int64_t t, char out[TIME_DATE_BYTES])
+{
+	struct time_london l;
+	time_london(t, &l);
+	date_words(&l, out);
+}
+
+void time_format_date_time(int64_t t, char out[TIME_DATE_TIME_BYTES])
+{
+	struct time_london l;
+	char date[TIME_DATE_BYTES];
+	time_london(t, &l);
+	date_words(&l, date);
+	snprintf(out, TIME_DATE_TIME_BYTES, "%s at %d:%02d%s", date, hour_12(&l), l.minute,
+	         am_pm(&l));
+}
+
+void time_format_time_on_date(int64_t t, char out[TIME_DATE_TIME_BYTES])
+{
+	struct time_london l;
+	char date[TIME_DATE_BYTES];
+	time_london(t, &l);
+	date_words(&l, date);
+	if (l.hour == 12 && l.minute == 0)
+		snprintf(out, TIME_DATE_TIME_BYTES, "midday on %s", date);
+	else if (l.hour == 0 && l.minute == 0)
+		snprintf(out, TIME_DATE_TIME_BYTES, "midnight on %s", date);
+	else
+		snprintf(out, TIME_DATE_TIME_BYTES, "%d:%02d%s on %s", hour_12(&l), l.minute,
+		         am_pm(&l), date);
+}
+
+void time_format_date_time_seconds(int64_t t, char out[TIME_DATE_TIME_BYTES])
+{
+	struct time_london l;
+	char date[TIME_DATE_BYTES];
+	time_london(t, &l);
+	date_words(&l, date);
+	snprintf(out, TIME_DATE_TIME_BYTES, "%s at %02d:%02d:%02d", date, l.hour, l.minute,
+	         l.second);
+}
+
+void time_format_utc_iso(int64_t t, char out[TIME_ISO_BYTES])
+{
+	int64_t days = day_of(t);
+	int secs = (int)(t - days * 86400), year, month, day;
+	civil_from_days(days, &year, &month, &day);
+	snprintf(out, TIME_ISO_BYTES, "%04d-%02d-%02dT%02d:%02d:%02dZ", year, month, day,
+	         secs / 3600, secs / 60 % 60, secs % 60);
+}
