@@ -26,6 +26,7 @@
 #include "core/cli.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "db/backup.h"
 #include "db/migrate.h"
 #include "http/server.h"
 #include "jobs/jobs.h"
@@ -217,6 +218,9 @@ static const struct command commands[] = {
      token_create_options, NULL, 0},
     {"audit verify", cmd_audit_verify, "Check that no audit trail entry was changed or removed",
      USES_DB, NULL, NULL, 0},
+    {"backup", cmd_backup, "Copy the SQLite database while Shoal runs", USES_DB, NULL, "FILE", 1},
+    {"restore", cmd_restore, "Restore a backup into a new SQLite database", USES_DB, NULL, "FILE",
+     1},
     {"version", cmd_version, "Print the version", USES_NOTHING, NULL, NULL, 0},
     {"help", cmd_help, "Show this help", USES_NOTHING, NULL, NULL, 0},
 };
