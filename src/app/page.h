@@ -23,12 +23,12 @@ struct page {
 	const char *css_url;    /* content-hashed stylesheet URLs */
 	const char *app_css_url;
 	const char *js_url;
-	int demo; /* show the "fictional demo" banner */
-	const char *person_name;  /* the signed-in person, or NULL */
-	const char *csrf;         /* for the sign-out and stay-signed-in forms */
+	int demo;                  /* show the "fictional demo" banner */
+	const char *person_name;   /* the signed-in person, or NULL */
+	const char *csrf;          /* for the sign-out and stay-signed-in forms */
 	long long session_seconds; /* until the session ends if idle; 0 when not signed in.
 	                            * Relative, so a wrong clock on the computer does not matter. */
-	const char *path;         /* this page, to come back to after "stay signed in" */
+	const char *path;          /* this page, to come back to after "stay signed in" */
 	const struct nav_item *nav;
 	size_t n_nav;
 	struct safe_html main; /* the page's own content */

@@ -21,11 +21,12 @@ struct config {
 	                                             files */
 	char mail_from[LIMIT_CONFIG_VALUE_BYTES]; /* the From: address of Shoal's mail */
 	char mail_dir[LIMIT_CONFIG_VALUE_BYTES];  /* where .eml files go when smtp_url is empty */
-	char trusted_proxies[LIMIT_CONFIG_VALUE_BYTES]; /* addresses whose X-Forwarded-For is believed */
+	char trusted_proxies[LIMIT_CONFIG_VALUE_BYTES]; /* addresses whose X-Forwarded-For is
+	                                                   believed */
 	char metrics_from[LIMIT_CONFIG_VALUE_BYTES];    /* addresses that may read /metrics */
-	unsigned threads;                         /* HTTP worker threads; 0 = one per core */
-	unsigned db_pool;                         /* database connections; 0 = threads + 2 */
-	int quiet;                                /* no access log or info lines */
+	unsigned threads;                               /* HTTP worker threads; 0 = one per core */
+	unsigned db_pool;                               /* database connections; 0 = threads + 2 */
+	int quiet;                                      /* no access log or info lines */
 };
 
 /** Fills c with the defaults. */

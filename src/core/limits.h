@@ -23,17 +23,17 @@
 #define LIMIT_CONFIG_VALUE_BYTES 1024
 
 /* Members and access */
-#define LIMIT_EMAIL_BYTES         254        /* RFC 5321 path limit */
-#define LIMIT_PASSWORD_MIN_CHARS  10         /* NCSC: length, not composition */
-#define LIMIT_PASSWORD_BYTES      1000       /* longer is refused, not truncated */
-#define LIMIT_SESSION_IDLE        (30 * 60)  /* seconds without a request before sign-out */
-#define LIMIT_SESSION_ABSOLUTE    (12 * 3600) /* seconds after sign-in, whatever happens */
-#define LIMIT_SIGNIN_WINDOW       (15 * 60)  /* failures count within this window */
-#define LIMIT_SIGNIN_ACCOUNT_FAILURES 10     /* then the account is locked for the window */
-#define LIMIT_SIGNIN_ADDRESS_FAILURES 100    /* per address: many staff share an NHS gateway */
-#define LIMIT_MFA_FAILURES        5          /* wrong two-step codes per person per window */
-#define LIMIT_FORM_FIELDS         64         /* fields in one form */
-#define LIMIT_TEXT_BYTES          4000       /* a short free-text field (profiles, messages) */
+#define LIMIT_EMAIL_BYTES             254         /* RFC 5321 path limit */
+#define LIMIT_PASSWORD_MIN_CHARS      10          /* NCSC: length, not composition */
+#define LIMIT_PASSWORD_BYTES          1000        /* longer is refused, not truncated */
+#define LIMIT_SESSION_IDLE            (30 * 60)   /* seconds without a request before sign-out */
+#define LIMIT_SESSION_ABSOLUTE        (12 * 3600) /* seconds after sign-in, whatever happens */
+#define LIMIT_SIGNIN_WINDOW           (15 * 60)   /* failures count within this window */
+#define LIMIT_SIGNIN_ACCOUNT_FAILURES 10          /* then the account is locked for the window */
+#define LIMIT_SIGNIN_ADDRESS_FAILURES 100         /* per address: many staff share an NHS gateway */
+#define LIMIT_MFA_FAILURES            5           /* wrong two-step codes per person per window */
+#define LIMIT_FORM_FIELDS             64          /* fields in one form */
+#define LIMIT_TEXT_BYTES              4000        /* a short free-text field (profiles, messages) */
 
 /* Organisations */
 #define LIMIT_NAME_BYTES 200

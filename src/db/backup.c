@@ -15,9 +15,6 @@
 #include "db/db.h"
 #include "db/migrate.h"
 
-/* Pages copied per step: small enough that writers wait only briefly. */
-#define BACKUP_PAGES_PER_STEP 256
-
 /* The path of an sqlite: URL, or NULL (with a message) for anything else. */
 static const char *sqlite_path(const char *url, const char *command)
 {
@@ -30,7 +27,10 @@ static const char *sqlite_path(const char *url, const char *command)
 	return NULL;
 }
 
-/* Copies every page of from into to, in steps, retrying while writers hold locks. */
+/* Copies every page of from into to in one step, so in one read transaction: Shoal's
+ * database is in WAL mode, where a reader never blocks writers, and one step sees one
+ * snapshot. (Copying in several steps lets each write by the server restart the copy, so
+ * a busy server could keep a backup from ever finishing.) Retries while a lock is held. */
 static int copy_database(sqlite3 *from, sqlite3 *to)
 {
 	sqlite3_backup *b = sqlite3_backup_init(to, "main", from, "main");
@@ -38,7 +38,7 @@ static int copy_database(sqlite3 *from, sqlite3 *to)
 		return sqlite3_errcode(to);
 	int rc;
 	do {
-		rc = sqlite3_backup_step(b, BACKUP_PAGES_PER_STEP);
+		rc = sqlite3_backup_step(b, -1);
 		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
 			struct timespec nap = {0, 20 * 1000 * 1000};
 			nanosleep(&nap, NULL);
@@ -158,7 +158,8 @@ int cmd_restore(struct cli *cli)
 	db_close(db);
 	if (version > migrate_latest()) {
 		fprintf(stderr,
-		        "shoal restore: restored into %s, but the backup is at schema version %d, newer "
+		        "shoal restore: restored into %s, but the backup is at schema version %d, "
+		        "newer "
 		        "than this shoal knows (%d): serve it with a newer shoal\n",
 		        to, version, migrate_latest());
 		return 1;
