@@ -19,6 +19,7 @@ static const struct {
 } nav[] = {
     {"/", "Home", ACCESS_PUBLIC},
     {"/people", "People", ACCESS_SIGNED_IN},
+    {"/pressure", "Pressure", ACCESS_MEMBER},
     {"/admin", "Administration", ACCESS_ADMIN},
 };
 #define N_NAV (sizeof nav / sizeof nav[0])

@@ -22,6 +22,7 @@
 #include "app/home/home.h"
 #include "app/mfa/mfa.h"
 #include "app/organisations/organisations_admin.h"
+#include "app/pressure/pressure.h"
 #include "auth/policy.h"
 #include "http/static.h"
 
@@ -98,5 +99,22 @@ const struct http_route app_routes[] = {
     {"POST", "/admin/organisations/import", organisations_import_submit, ACCESS_ADMIN},
     {"GET", "/admin/organisations/{ods}", organisations_page, ACCESS_ADMIN},
     {"POST", "/admin/organisations/{ods}", organisations_edit, ACCESS_ADMIN},
+    /* Pressure returns: the return form, a practice's returns and responses, the
+     * executive's escalations, periods and surges: src/app/pressure/. Each handler
+     * asks policy_may_* about the particular practice. */
+    {"GET", "/pressure", pressure_index, ACCESS_MEMBER},
+    {"GET", "/pressure/practices/{ods}", pressure_practice_page, ACCESS_MEMBER},
+    {"GET", "/pressure/practices/{ods}/return", pressure_form_page, ACCESS_MEMBER},
+    {"POST", "/pressure/practices/{ods}/return", pressure_form_submit, ACCESS_MEMBER},
+    {"GET", "/pressure/practices/{ods}/reporters", pressure_reporters_page, ACCESS_LEAD},
+    {"POST", "/pressure/practices/{ods}/reporters", pressure_reporters_save, ACCESS_LEAD},
+    {"GET", "/pressure/returns/{id}", pressure_return_page, ACCESS_MEMBER},
+    {"GET", "/pressure/escalations", pressure_escalations_page, ACCESS_EXECUTIVE},
+    {"GET", "/pressure/escalations/{id}", pressure_escalation_page, ACCESS_EXECUTIVE},
+    {"POST", "/pressure/escalations/{id}", pressure_escalation_respond, ACCESS_EXECUTIVE},
+    {"GET", "/pressure/periods", pressure_periods_page, ACCESS_EXECUTIVE},
+    {"POST", "/pressure/surges", pressure_surge_declare, ACCESS_EXECUTIVE},
+    {"POST", "/pressure/surges/{id}/end", pressure_surge_end, ACCESS_EXECUTIVE},
+    {"POST", "/pressure/settings", pressure_settings_save, ACCESS_EXECUTIVE},
 };
 const int app_n_routes = sizeof app_routes / sizeof app_routes[0];

@@ -169,3 +169,24 @@ bool policy_may_change_settings(const struct viewer *v)
 {
 	return policy_allows(v, ACCESS_ADMIN);
 }
+
+bool policy_may_submit_return(const struct viewer *v, bool member, bool lead, bool may_report)
+{
+	return v->role != ROLE_PARTNER && member && (lead || may_report) && policy_may_write(v);
+}
+
+bool policy_may_view_return(const struct viewer *v, bool member_of_practice)
+{
+	return (v->role != ROLE_PARTNER && member_of_practice) ||
+	       policy_allows(v, ACCESS_EXECUTIVE);
+}
+
+bool policy_may_authorise_reporters(const struct viewer *v, bool lead_of_practice)
+{
+	return v->role != ROLE_PARTNER && lead_of_practice;
+}
+
+bool policy_may_manage_pressure(const struct viewer *v)
+{
+	return policy_allows(v, ACCESS_EXECUTIVE);
+}

@@ -107,5 +107,15 @@ bool policy_may_change_role(const struct viewer *v, int64_t person_id, enum role
  * active administrator. */
 bool policy_may_deactivate(const struct viewer *v, int64_t person_id, enum role person_role,
                            long long other_admins);
+/** Whether v may send or amend a practice's pressure return: its leads, and staff a lead
+ * authorised (membership may_report). */
+bool policy_may_submit_return(const struct viewer *v, bool member, bool lead, bool may_report);
+/** Whether v may see a practice's identifiable pressure returns: its own staff, the executive
+ * and administrators (a view from outside the practice is audited). */
+bool policy_may_view_return(const struct viewer *v, bool member_of_practice);
+/** Whether v may choose which of a practice's staff report its pressure: its leads. */
+bool policy_may_authorise_reporters(const struct viewer *v, bool lead_of_practice);
+/** Whether v runs pressure reporting: periods, surges, escalation responses, who is missing. */
+bool policy_may_manage_pressure(const struct viewer *v);
 
 #endif

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "app/pressure/pressure.h"
 #include "mail/mail.h"
 
 /* How often a failing job's error is logged again while it keeps failing. */
@@ -45,6 +46,7 @@ static int job_mail(struct db *db, const struct config *cfg, const atomic_bool *
 /* Later jobs (reminders, digests) go here. */
 static const struct job jobs[] = {
     {"mail", 5, 1, job_mail},
+    {"pressure-reminders", 300, 0, pressure_reminders_job}, /* src/app/pressure/reminders.c */
 };
 #define N_JOBS (sizeof jobs / sizeof jobs[0])
 

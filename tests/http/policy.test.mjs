@@ -100,6 +100,24 @@ const matrix = {
   'POST /admin/organisations/import': ['/admin/organisations/import', admin],
   'GET /admin/organisations/{ods}': ['/admin/organisations/Z80001', admin],
   'POST /admin/organisations/{ods}': ['/admin/organisations/Z80001', admin],
+  // Pressure returns (tests/http/pressure.test.mjs): a practice's returns are seen by its
+  // own staff (the sample is Riverside, Z80001, whose lead and GP are "lead" and "member")
+  // and the executive; only its leads send them or choose who may. Return 1 is a demo
+  // return of Riverside.
+  'GET /pressure': ['/pressure', members],
+  'GET /pressure/practices/{ods}': ['/pressure/practices/Z80001', ['member', 'lead', 'executive', 'admin']],
+  'GET /pressure/practices/{ods}/return': ['/pressure/practices/Z80001/return', ['lead']],
+  'POST /pressure/practices/{ods}/return': ['/pressure/practices/Z80001/return', members],
+  'GET /pressure/practices/{ods}/reporters': ['/pressure/practices/Z80001/reporters', ['lead']],
+  'POST /pressure/practices/{ods}/reporters': ['/pressure/practices/Z80001/reporters', leads],
+  'GET /pressure/returns/{id}': ['/pressure/returns/1', ['member', 'lead', 'executive', 'admin']],
+  'GET /pressure/escalations': ['/pressure/escalations', executive],
+  'GET /pressure/escalations/{id}': ['/pressure/escalations/999999', executive],
+  'POST /pressure/escalations/{id}': ['/pressure/escalations/999999', executive],
+  'GET /pressure/periods': ['/pressure/periods', executive],
+  'POST /pressure/surges': ['/pressure/surges', executive],
+  'POST /pressure/surges/{id}/end': ['/pressure/surges/999999/end', executive],
+  'POST /pressure/settings': ['/pressure/settings', executive],
 };
 
 /** The routes in src/app/routes.c, as "METHOD /pattern". */

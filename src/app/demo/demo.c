@@ -8,6 +8,7 @@
 #include "app/demo/demo.h"
 
 #include "app/people/people.h"
+#include "app/pressure/pressure.h"
 #include "auth/password.h"
 
 #include <stdio.h>
@@ -179,6 +180,8 @@ int demo_load(struct db *db, int *n_organisations, char *err, size_t errlen)
 		rc = DB_ERR;
 	for (size_t i = 0; rc == DB_OK && i < sizeof demo_people / sizeof demo_people[0]; i++)
 		rc = demo_person(c, i, hash, now);
+	if (rc == DB_OK) /* a few pressure returns: src/app/pressure/demo.c */
+		rc = pressure_demo_load(c, now);
 	if (rc == DB_OK)
 		rc = db_commit(c);
 	if (rc != DB_OK) {
