@@ -366,7 +366,7 @@ static int record(struct db_conn *c, struct http_request *req, const char *actio
 static void redirect_to_person(struct http_response *res, int64_t id, const char *done)
 {
 	char to[96];
-	snprintf(to, sizeof to, "/admin/people/%lld?done=%s", (long long)id, done);
+	snprintf(to, sizeof to, "/admin/people/%lld?done=%s", (long long)id, done ? done : "");
 	http_redirect(res, to);
 }
 
