@@ -31,6 +31,16 @@ static char *dialect(enum db_kind kind, const char *sql)
 	struct buf out;
 	buf_init(&out, 16u << 20);
 	for (const char *p = sql; *p;) {
+		/* A line starting "--@sqlite " or "--@postgres " is SQL for that engine only
+		 * (full-text search differs most): the marker goes there, and elsewhere the
+		 * line stays a comment. */
+		if (p == sql || p[-1] == '\n') {
+			const char *mine = kind == DB_SQLITE ? "--@sqlite " : "--@postgres ";
+			if (!strncmp(p, mine, strlen(mine))) {
+				p += strlen(mine);
+				continue;
+			}
+		}
 		size_t i;
 		for (i = 0; i < sizeof tokens / sizeof tokens[0]; i++) {
 			size_t n = strlen(tokens[i].token);

@@ -1,0 +1,93 @@
+/*
+ * search.h — full-text search over the discussions a person may see
+ * (docs/discussions.md, "Search"): SQLite FTS5 or PostgreSQL full-text search,
+ * ranked, with highlighted snippets, filtered by space, author and date.
+ *
+ * Results are posts. Every search joins the post to its space and filters with
+ * DISCUSSIONS_VISIBLE_SQL, and skips deleted and hidden posts (which are not in
+ * the index either), so a result never shows what its reader may not see.
+ */
+#ifndef SHOAL_APP_SEARCH_H
+#define SHOAL_APP_SEARCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "app/audit/audit.h"
+#include "app/discussions/discussions.h"
+#include "core/buf.h"
+
+#define SEARCH_MAX_QUERY_BYTES 200 /* what may be typed in the search box */
+#define SEARCH_MAX_TERMS       20  /* words in one search */
+#define SEARCH_PER_PAGE        20
+#define SEARCH_MAX_PAGE        50 /* beyond this, narrower filters are asked for */
+
+/* Marks around matched words in snippets from the database; search_marked_html
+ * turns them into <mark> after escaping everything else. */
+#define SEARCH_MARK_START '\x02'
+#define SEARCH_MARK_END   '\x03'
+
+/**
+ * Writes q as an FTS5 query that matches posts holding every word of q: each
+ * word (split at white space) becomes a quoted string, with '"' doubled, so no
+ * FTS5 syntax (NEAR, OR, *, column filters, brackets) ever reaches the parser.
+ * Control characters are dropped. Returns the number of words (0: nothing to
+ * search for), or -1 when q has more than SEARCH_MAX_TERMS words.
+ */
+int search_fts5_query(const char *q, struct buf *out);
+/**
+ * Writes marked text (from snippet() or ts_headline() with SEARCH_MARK_START
+ * and SEARCH_MARK_END) as HTML: everything escaped, each marked run in
+ * <mark>…</mark>, always balanced, whatever the text holds.
+ */
+void search_marked_html(struct buf *out, const char *marked);
+
+/* What to search for: checked input. */
+struct search_filter {
+	const char *q;      /* the words as typed */
+	int64_t space_id;   /* 0: every space */
+	const char *author; /* part of the author's name; "" for anyone */
+	int64_t from, to;   /* posts written at or after from, before to (Unix seconds) */
+	long long page;     /* from 1 */
+};
+
+/* One result: a post and where it stands, and its snippet as safe HTML. */
+struct search_result {
+	int64_t post_id, thread_id, space_id, created_at;
+	char title[LIMIT_NAME_BYTES + 1], space[LIMIT_NAME_BYTES + 1];
+	char author[LIMIT_NAME_BYTES + 1];
+	char when[TIME_DATE_TIME_BYTES];
+	char href[96];
+	struct safe_html title_html, snippet; /* owned */
+};
+
+/**
+ * Runs f for viewer: up to max results of page f->page, best first, into out;
+ * *n gets how many, *more whether another page follows. 0 or < 0 (database).
+ * Free each result with search_result_free.
+ */
+int search_run(struct db_conn *c, const struct viewer *viewer, const struct search_filter *f,
+               struct search_result *out, size_t max, size_t *n, bool *more)
+    __attribute__((warn_unused_result));
+void search_result_free(struct search_result *r);
+
+/* The view of templates/search.html. */
+struct search_view {
+	struct form_errors errors;
+	const char *q, *author, *q_error, *author_error, *space_error;
+	struct audit_date_field from, to;
+	struct disc_space_option spaces[DISCUSSIONS_MAX_SPACES];
+	bool space_selected[DISCUSSIONS_MAX_SPACES];
+	size_t n_spaces;
+	bool searched; /* words were given and the filters were usable */
+	struct search_result results[SEARCH_PER_PAGE];
+	size_t n;
+	long long first;
+	struct listing_pager pager;
+};
+
+/** GET /search */
+void search_page(struct http_request *req, struct http_response *res);
+
+#endif
