@@ -34,6 +34,8 @@
 #define MAIL_HEADER_FOLD   78  /* header lines we fold before, RFC 5322 "SHOULD" */
 #define MAIL_WORD_BYTES    39  /* UTF-8 bytes per encoded-word: 52 base64 chars, 64 in all */
 #define MAIL_BOUNDARY      "=_shoal_alternative"
+#define MAIL_MIXED         "=_shoal_mixed" /* neither base64 nor quoted-printable holds "=_" */
+#define MAIL_NAME_MAX      100             /* an attachment's file name */
 #define MAIL_PATH_BYTES    (LIMIT_CONFIG_VALUE_BYTES + 64)
 #define MAIL_CLAIM_COLUMNS "id, to_address, subject, body_text, body_html, created_at, attempts"
 
@@ -339,6 +341,31 @@ static void text_part_headers_add(struct buf *out, const char *type)
 	           type);
 }
 
+/* Whether s is 1 to max characters, each in allowed (an attachment's name or type,
+ * written into headers as it is). */
+static int token_valid(const char *s, size_t max, const char *allowed)
+{
+	size_t n = s ? strlen(s) : 0;
+	return n > 0 && n <= max && strspn(s, allowed) == n;
+}
+
+static const char name_chars[] =
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_";
+static const char type_chars[] =
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_+/";
+
+static int attachment_valid(const struct mail_message *m)
+{
+	if (!m->attachment_base64)
+		return 1;
+	size_t n = strlen(m->attachment_base64);
+	return token_valid(m->attachment_name, MAIL_NAME_MAX, name_chars) &&
+	       token_valid(m->attachment_type, MAIL_NAME_MAX, type_chars) &&
+	       n <= (MAIL_ATTACHMENT_MAX_BYTES + 2) / 3 * 4 &&
+	       strspn(m->attachment_base64,
+	              "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") == n;
+}
+
 int mail_build(const struct mail_message *m, struct buf *out)
 {
 	char name[LIMIT_CONFIG_VALUE_BYTES], addr[MAIL_ADDRESS_MAX_BYTES + 1];
@@ -353,7 +380,7 @@ int mail_build(const struct mail_message *m, struct buf *out)
 	if (!m->subject || !header_text_valid(m->subject, MAIL_SUBJECT_MAX_BYTES))
 		goto fail;
 	rc = MAIL_ERR_BODY;
-	if (!body_valid(m->text) || (m->html && !body_valid(m->html)))
+	if (!body_valid(m->text) || (m->html && !body_valid(m->html)) || !attachment_valid(m))
 		goto fail;
 	/* The id is Shoal's own, but it lands in a header: keep it to safe characters. */
 	const char *id = m->message_id && *m->message_id ? m->message_id : "shoal";
@@ -375,6 +402,9 @@ int mail_build(const struct mail_message *m, struct buf *out)
 	buf_printf(out, "Message-ID: <%s@%s>\r\n", id, strchr(addr, '@') + 1);
 	/* Asks vacation responders and the like not to answer (RFC 3834). */
 	buf_puts(out, "Auto-Submitted: auto-generated\r\nMIME-Version: 1.0\r\n");
+	if (m->attachment_base64)
+		buf_puts(out, "Content-Type: multipart/mixed; boundary=\"" MAIL_MIXED
+		              "\"\r\n\r\n--" MAIL_MIXED "\r\n");
 	if (m->html) {
 		buf_puts(out, "Content-Type: multipart/alternative; boundary=\"" MAIL_BOUNDARY
 		              "\"\r\n\r\n--" MAIL_BOUNDARY "\r\n");
@@ -387,6 +417,20 @@ int mail_build(const struct mail_message *m, struct buf *out)
 	} else {
 		text_part_headers_add(out, "plain");
 		quoted_printable_add(out, m->text);
+	}
+	if (m->attachment_base64) {
+		buf_printf(out,
+		           "--" MAIL_MIXED "\r\nContent-Type: %s; name=\"%s\"\r\n"
+		           "Content-Disposition: attachment; filename=\"%s\"\r\n"
+		           "Content-Transfer-Encoding: base64\r\n\r\n",
+		           m->attachment_type, m->attachment_name, m->attachment_name);
+		for (const char *p = m->attachment_base64; *p;) {
+			size_t n = strnlen(p, MAIL_LINE_MAX);
+			buf_add(out, p, n);
+			buf_puts(out, "\r\n");
+			p += n;
+		}
+		buf_puts(out, "--" MAIL_MIXED "--\r\n");
 	}
 	if (out->overflow)
 		goto fail;
@@ -431,6 +475,31 @@ int mail_queue(struct db_conn *c, const char *to, const char *subject, const cha
 	return mail_queue_get_id(c, to, subject, text, html, NULL);
 }
 
+int mail_attach(struct db_conn *c, int64_t outbox_id, const char *name, const char *type,
+                const unsigned char *data, size_t size)
+{
+	if (!token_valid(name, MAIL_NAME_MAX, name_chars) ||
+	    !token_valid(type, MAIL_NAME_MAX, type_chars) || size > MAIL_ATTACHMENT_MAX_BYTES)
+		return MAIL_ERR_BODY;
+	struct buf encoded;
+	buf_init(&encoded, (MAIL_ATTACHMENT_MAX_BYTES + 2) / 3 * 4 + 1);
+	base64_add(&encoded, data, size);
+	buf_putc(&encoded, '\0');
+	int rc = MAIL_ERR_DB;
+	struct db_stmt *st = db_prepare(c, "INSERT INTO outbox_attachments (outbox_id, filename, "
+	                                   "content_type, content_base64) VALUES ($1, $2, $3, $4)");
+	if (st && !encoded.overflow) {
+		db_bind_int(st, 1, outbox_id);
+		db_bind_text(st, 2, name);
+		db_bind_text(st, 3, type);
+		db_bind_text(st, 4, encoded.data);
+		rc = db_step(st) == DB_DONE ? MAIL_OK : MAIL_ERR_DB;
+		db_reset(st);
+	}
+	buf_free(&encoded);
+	return rc;
+}
+
 void mail_wake(void)
 {
 	jobs_wake();
@@ -442,6 +511,7 @@ void mail_wake(void)
 struct outbox_row {
 	int64_t id, created_at, attempts;
 	char *to, *subject, *text, *html;
+	char *attachment_name, *attachment_type, *attachment_base64; /* NULL when none */
 };
 
 static void outbox_row_free(struct outbox_row *r)
@@ -450,6 +520,9 @@ static void outbox_row_free(struct outbox_row *r)
 	free(r->subject);
 	free(r->text);
 	free(r->html);
+	free(r->attachment_name);
+	free(r->attachment_type);
+	free(r->attachment_base64);
 	memset(r, 0, sizeof *r);
 }
 
@@ -494,6 +567,22 @@ static int claim(struct db_conn *c, struct outbox_row *r, char *err, size_t errl
 		goto fail;
 	if (sqlite && db_commit(c))
 		goto fail;
+	if (r->id) {
+		st = db_prepare(c, "SELECT filename, content_type, content_base64 FROM "
+		                   "outbox_attachments WHERE outbox_id = $1");
+		if (!st)
+			goto fail;
+		db_bind_int(st, 1, r->id);
+		rc = db_step(st);
+		if (rc == DB_ROW) {
+			r->attachment_name = xstrdup(db_col_text(st, 0));
+			r->attachment_type = xstrdup(db_col_text(st, 1));
+			r->attachment_base64 = xstrdup(db_col_text(st, 2));
+		}
+		db_reset(st);
+		if (rc != DB_ROW && rc != DB_DONE)
+			goto fail;
+	}
 	return r->id ? 1 : 0;
 fail:
 	snprintf(err, errlen, "cannot claim mail from the outbox: %s", db_errmsg(c));
@@ -721,7 +810,10 @@ static int send_one(CURL **curl, const struct config *cfg, const struct outbox_r
 	                         .text = r->text,
 	                         .html = r->html,
 	                         .date = (time_t)r->created_at,
-	                         .message_id = id};
+	                         .message_id = id,
+	                         .attachment_name = r->attachment_name,
+	                         .attachment_type = r->attachment_type,
+	                         .attachment_base64 = r->attachment_base64};
 	int rc = mail_build(&m, &msg);
 	if (rc) {
 		snprintf(error, errlen, "cannot build the message: %s",

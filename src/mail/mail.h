@@ -67,6 +67,9 @@ struct mail_message {
 	time_t date;            /* when the message was queued */
 	const char *message_id; /* its unique left-hand part (letters, digits, . - _);
 	                           the domain comes from from */
+	/* One attached file, or all NULL: its name (letters, digits, . - _), MIME type
+	 * ("application/pdf") and content in base64 without line breaks. */
+	const char *attachment_name, *attachment_type, *attachment_base64;
 };
 
 /**
@@ -83,6 +86,18 @@ int mail_queue(struct db_conn *c, const char *to, const char *subject, const cha
 /** mail_queue, also giving the new outbox row's id in *id. */
 int mail_queue_get_id(struct db_conn *c, const char *to, const char *subject, const char *text,
                       const char *html, int64_t *id) __attribute__((warn_unused_result));
+
+#define MAIL_ATTACHMENT_MAX_BYTES (2u << 20) /* one attached file, before encoding */
+
+/**
+ * Attaches a file to the queued message outbox_id (from mail_queue_get_id), in
+ * the same transaction: name of letters, digits, '.', '-', '_' (at most 100),
+ * type such as "application/pdf", at most MAIL_ATTACHMENT_MAX_BYTES. One file
+ * per message. Returns 0 or a negative enum mail_rc (MAIL_ERR_BODY for a bad
+ * name, type or size).
+ */
+int mail_attach(struct db_conn *c, int64_t outbox_id, const char *name, const char *type,
+                const unsigned char *data, size_t size) __attribute__((warn_unused_result));
 
 /**
  * Tells the jobs thread that mail is waiting, so it delivers now rather than at
@@ -118,7 +133,8 @@ int mail_address_valid(const char *address);
  * Builds the RFC 5322 message for m into out (CRLF line ends, no line over 998
  * bytes): Date, From, To, Subject (RFC 2047 encoded when not plain ASCII),
  * Message-ID, MIME-Version, then a quoted-printable UTF-8 text body, or a
- * multipart/alternative of text and HTML when m->html is set. out is
+ * multipart/alternative of text and HTML when m->html is set, inside a
+ * multipart/mixed with the attachment when there is one. out is
  * initialised here; on success the caller frees it with buf_free. Returns 0,
  * or a negative enum mail_rc (out already freed) when a field is unusable (the
  * same checks as mail_queue) or the message would pass MAIL_MESSAGE_MAX_BYTES.

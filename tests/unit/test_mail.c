@@ -412,6 +412,50 @@ static void test_build_multipart(void **state)
 	buf_free(&out);
 }
 
+/* A file attached: the body inside multipart/mixed, the file in base64 lines of
+ * at most 76 characters, and names that could break the headers refused. */
+static void test_build_attachment(void **state)
+{
+	(void)state;
+	struct mail_message m = sample();
+	char b64[401];
+	memset(b64, 'A', 400);
+	b64[400] = '\0';
+	m.attachment_name = "briefing-12.pdf";
+	m.attachment_type = "application/pdf";
+	m.attachment_base64 = b64;
+	struct buf out;
+	assert_int_equal(mail_build(&m, &out), 0);
+	assert_lines(out.data, out.len, 78);
+	assert_non_null(strstr(out.data, "Content-Type: multipart/mixed; boundary="));
+	assert_non_null(strstr(out.data, "Content-Type: text/plain; charset=UTF-8\r\n"));
+	assert_non_null(strstr(out.data,
+	                       "Content-Type: application/pdf; name=\"briefing-12.pdf\"\r\n"
+	                       "Content-Disposition: attachment; filename=\"briefing-12.pdf\"\r\n"
+	                       "Content-Transfer-Encoding: base64\r\n\r\n"));
+	/* 400 characters: five lines of 76 and one of 20. */
+	const char *file = strstr(out.data, "base64\r\n\r\n") + 10;
+	for (int line = 0; line < 6; line++) {
+		size_t n = strcspn(file, "\r");
+		assert_int_equal(n, line < 5 ? 76 : 20);
+		file += n + 2;
+	}
+	assert_true(!strncmp(file, "--=_shoal_mixed--\r\n", 19));
+	buf_free(&out);
+
+	const char *bad_names[] = {"a\"b.pdf", "a b.pdf", "a\r\nX: y", ""};
+	for (size_t i = 0; i < sizeof bad_names / sizeof *bad_names; i++) {
+		m.attachment_name = bad_names[i];
+		assert_true(mail_build(&m, &out) < 0);
+	}
+	m.attachment_name = "b.pdf";
+	m.attachment_type = "application/pdf; x=\"y\"";
+	assert_true(mail_build(&m, &out) < 0);
+	m.attachment_type = "application/pdf";
+	m.attachment_base64 = "not base64!";
+	assert_true(mail_build(&m, &out) < 0);
+}
+
 static void test_build_long_lines(void **state)
 {
 	(void)state;
@@ -827,6 +871,7 @@ int main(void)
 	    cmocka_unit_test(test_build_encoded_subject),
 	    cmocka_unit_test(test_build_refuses_injection),
 	    cmocka_unit_test(test_build_multipart),
+	    cmocka_unit_test(test_build_attachment),
 	    cmocka_unit_test(test_build_long_lines),
 	    cmocka_unit_test(test_address_validation),
 	    cmocka_unit_test(test_queue_refuses),

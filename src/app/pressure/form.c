@@ -705,7 +705,7 @@ void pressure_form_submit(struct http_request *req, struct http_response *res)
 	    x.practice.list_size, p.counts[N_STAFF_PCT], appts, base, p.counts[N_111], p.incident};
 	int calculated = pressure_calculated_level(&fig);
 	if (db_begin(c) || save_return(c, viewer, &x, s, &p, calculated, &id, &amended) ||
-	    escalate(c, req, &x, id, p.level))
+	    escalate(c, req, &x, id, p.level) || pressure_live_changed(c, x.period.id))
 		goto fail;
 	char subject[48], detail[128];
 	snprintf(subject, sizeof subject, "pressure-return:%lld", (long long)id);
@@ -728,4 +728,91 @@ fail:
 done:
 	db_release(c);
 	free(s);
+}
+
+/* ------------------------------------------------------------ the JSON API */
+
+int pressure_submit_fields(struct http_request *req, const char *ods, const struct form *f,
+                           struct pressure_submit_result *r)
+{
+	struct app *app = req->app;
+	const struct viewer *viewer = access_viewer(req);
+	memset(r, 0, sizeof *r);
+	struct db_conn *c = db_acquire(app->db);
+	if (!c) {
+		r->status = 503;
+		return 1;
+	}
+	struct form_state *s = xcalloc(1, sizeof *s);
+	struct context x;
+	struct parsed p;
+	struct http_response refusal = {0};
+	int rc = 1;
+	view_init(&s->v);
+	/* The API names the practice in its body, the form in its path: open_context reads
+	 * the path parameter, so it is pointed at the body's for the call. */
+	const char *path_param = req->params[0];
+	req->params[0] = ods;
+	int opened = open_context(req, &refusal, c, &x);
+	req->params[0] = path_param;
+	if (opened) {
+		r->status = refusal.status;
+		r->reason = refusal.reason;
+		goto done;
+	}
+	describe_period(s, &x);
+	if (load_sources(c, &s->v)) {
+		rc = DB_ERR;
+		goto done;
+	}
+	validate(f, &x, s, &p);
+	r->errors = s->v.errors;
+	r->period_id = x.period.id;
+	const char *period = form_get(f, "period");
+	if (period && http_parse_id(period) != x.period.id) {
+		r->status = 409;
+		r->reason = "That period is not open for returns: leave out period to send the "
+		            "return for the current one";
+		goto done;
+	}
+	if (s->v.errors.n) {
+		r->status = 400;
+		goto done;
+	}
+	int64_t base;
+	if (baseline(c, x.practice.id, x.period.id, &base))
+		goto fail;
+	int64_t appts = -1;
+	for (int i = N_APPTS_GP; i <= N_APPTS_OTHER; i++)
+		if (p.counts[i] >= 0)
+			appts = (appts < 0 ? 0 : appts) + p.counts[i];
+	struct pressure_figures fig = {
+	    x.practice.list_size, p.counts[N_STAFF_PCT], appts, base, p.counts[N_111], p.incident};
+	r->level = p.level;
+	r->calculated = pressure_calculated_level(&fig);
+	r->late = x.now >= x.period.deadline_at;
+	if (db_begin(c) || save_return(c, viewer, &x, s, &p, r->calculated, &r->id, &r->amended) ||
+	    escalate(c, req, &x, r->id, p.level) || pressure_live_changed(c, x.period.id))
+		goto fail;
+	char subject[48], detail[128];
+	snprintf(subject, sizeof subject, "pressure-return:%lld", (long long)r->id);
+	snprintf(detail, sizeof detail, "%s level %d (calculated %d)%s (API)", x.practice.ods,
+	         p.level, r->calculated, r->late ? ", late" : "");
+	if (pressure_audit(c, req, r->amended ? "pressure-return-amended" : "pressure-return-sent",
+	                   subject, detail) ||
+	    db_commit(c))
+		goto fail;
+	db_release(c);
+	c = NULL;
+	mail_wake();
+	r->status = r->amended ? 200 : 201;
+	rc = 0;
+	goto done;
+fail:
+	log_error("request %s: cannot save a pressure return: %s", req->id, db_errmsg(c));
+	rc = DB_ERR;
+done:
+	db_release(c);
+	free(s);
+	return rc;
 }

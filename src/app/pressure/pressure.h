@@ -287,6 +287,42 @@ void pressure_surge_end(struct http_request *req, struct http_response *res);
 /** POST /pressure/settings: the weekly reference day and deadline. */
 void pressure_settings_save(struct http_request *req, struct http_response *res);
 
+/* ------------------------------------------------------------ live updates (live.c) */
+
+/**
+ * Signals, when c's transaction commits, that the figures of period_id changed:
+ * every node tells the browsers following /pressure/live. Call it in the
+ * transaction that saves a return. Returns 0 or < 0.
+ */
+int pressure_live_changed(struct db_conn *c, int64_t period_id) __attribute__((warn_unused_result));
+/** Starts passing signals to this node's live streams (db and url as opened). 0 or -1. */
+int pressure_live_start(struct db *db, const char *url) __attribute__((warn_unused_result));
+/** Stops it (after http_server_stop). */
+void pressure_live_stop(void);
+/** GET /pressure/live: text/event-stream of "changed" events ({"period": N}). */
+void pressure_live(struct http_request *req, struct http_response *res);
+
+struct form; /* http/form.h */
+
+/* The outcome of pressure_submit_fields. */
+struct pressure_submit_result {
+	int status;         /* 201 sent, 200 amended, or the refusal: 400, 403, 404, 409, 503 */
+	const char *reason; /* why it was refused (403, 404, 409), or NULL */
+	struct form_errors errors; /* 400: each field's problem, as the form words it */
+	int64_t id, period_id;
+	int level, calculated;
+	bool amended, late;
+};
+/**
+ * Sends or amends practice ods's return for the current period from fields named as
+ * the return form's (the JSON API turns its body into them): the form's checks, one
+ * return per practice per period, escalation, live update and audit, as the form does.
+ * An optional "period" field must be the current period's id (else 409). Returns 0
+ * saved, 1 refused (r->status says why), < 0 a database error.
+ */
+int pressure_submit_fields(struct http_request *req, const char *ods, const struct form *f,
+                           struct pressure_submit_result *r) __attribute__((warn_unused_result));
+
 /**
  * The reminders job: emails, once per period, the leads and authorised staff of
  * each practice without a return when the deadline is near. Signature of a job in

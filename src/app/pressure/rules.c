@@ -23,8 +23,8 @@ const char *pressure_level_meaning(int level)
 	    "Operating as usual. Demand is met within resources.",
 	    "Busier than usual but coping. There are signs of pressure.",
 	    "Struggling. Unplanned work is compromising care and mutual aid may be needed.",
-	    "Cannot deliver comprehensive care: major staff gaps, estates or IT failure, or "
-	    "booked appointments being cancelled.",
+	    ("Cannot deliver comprehensive care: major staff gaps, estates or IT failure, or "
+	     "booked appointments being cancelled."), /* one string: brackets tell clang so */
 	};
 	return level >= 1 && level <= 4 ? meanings[level] : meanings[0];
 }
