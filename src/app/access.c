@@ -20,6 +20,7 @@
 struct request_state {
 	struct viewer viewer;
 	struct form form;
+	json_t *json; /* the parsed body of an API request sent as application/json */
 	char anonymous_csrf[AUTH_TOKEN_CHARS + 1];
 };
 
@@ -38,6 +39,11 @@ const struct form *access_form(const struct http_request *req)
 {
 	static const struct form empty;
 	return req->state ? &state_of(req)->form : &empty;
+}
+
+const json_t *access_json(const struct http_request *req)
+{
+	return req->state ? state_of(req)->json : NULL;
 }
 
 int access_is_api(const struct http_request *req)
@@ -126,6 +132,22 @@ static int is_state_changing(const char *method)
 	return strcmp(method, "GET") && strcmp(method, "HEAD") && strcmp(method, "OPTIONS");
 }
 
+/* Every JSON body is parsed here, once, within Shoal's limits, so no handler
+ * can forget them; a handler reads the document with access_json. */
+static int parse_json_body(struct http_request *req, struct http_response *res)
+{
+	const char *type = http_header(req, "Content-Type");
+	/* An empty body is no document (a DELETE that names its type anyway). */
+	if (!access_is_api(req) || !is_state_changing(req->method) || !type ||
+	    strncasecmp(type, "application/json", 16) || req->body.len == 0)
+		return 0;
+	char err[200];
+	unsigned status;
+	state_of(req)->json =
+	    json_parse_body(req->body.data, req->body.len, &status, err, sizeof err);
+	return state_of(req)->json ? 0 : api_error(res, status, err);
+}
+
 /* A state-changing browser request must carry the CSRF token of its session
  * (or, before sign-in, of its cookie) and must not come from another site. */
 static int check_csrf(struct http_request *req, struct http_response *res)
@@ -192,7 +214,7 @@ int access_before(struct http_request *req, struct http_response *res)
 			           : 1;
 		}
 	}
-	return 0;
+	return parse_json_body(req, res);
 }
 
 void access_after(struct http_request *req)
@@ -201,6 +223,7 @@ void access_after(struct http_request *req)
 	if (!st)
 		return;
 	form_free(&st->form);
+	json_decref(st->json);
 	free(st);
 	req->state = NULL;
 }

@@ -15,6 +15,8 @@
 #include "http/form.h"
 #include "http/http.h"
 
+#include <jansson.h>
+
 /** The before hook (http_server_options.before). */
 int access_before(struct http_request *req, struct http_response *res);
 /** The after hook: frees the request's state. */
@@ -31,6 +33,10 @@ const struct form *access_form(const struct http_request *req);
 const char *access_csrf(struct http_request *req, struct http_response *res);
 /** Sets (token) or clears (NULL) the session cookie on a response. */
 void access_set_session_cookie(struct http_response *res, const char *token);
+/** The parsed JSON body of an API POST, PUT, PATCH or DELETE sent as
+ * application/json (NULL otherwise); access_before refused it if it broke a
+ * limit (LIMIT_JSON_BYTES, LIMIT_JSON_DEPTH) or was not JSON. */
+const json_t *access_json(const struct http_request *req);
 /** Whether the request came over the JSON API. */
 int access_is_api(const struct http_request *req);
 

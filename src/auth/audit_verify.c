@@ -38,6 +38,28 @@ int audit_verify(struct db *db, int64_t *first_bad_id, int64_t *checked, char *e
 		return DB_ERR_CONN;
 	}
 	snprintf(prev, sizeof prev, "%s", genesis);
+	/* When the retention job deleted the oldest entries, it recorded where the
+	 * chain now starts ("ID PREV_HASH"): the first entry must be that one and
+	 * carry that prev_hash (src/app/privacy/retention.c). */
+	int64_t start_id = 0;
+	struct db_stmt *start =
+	    db_prepare(c, "SELECT value FROM settings WHERE key = 'audit_chain_start'");
+	if (!start) {
+		rc = DB_ERR;
+		goto fail;
+	}
+	if ((rc = db_step(start)) == DB_ROW) {
+		const char *value = db_col_text(start, 0);
+		long long id = 0;
+		char first_prev[65] = "";
+		if (sscanf(value, "%lld %64s", &id, first_prev) == 2 && strlen(first_prev) == 64) {
+			start_id = id;
+			snprintf(prev, sizeof prev, "%s", first_prev);
+		}
+	}
+	db_reset(start);
+	if (rc < 0)
+		goto fail;
 	for (;;) {
 		struct db_stmt *st = db_prepare(
 		    c,
@@ -54,6 +76,15 @@ int audit_verify(struct db *db, int64_t *first_bad_id, int64_t *checked, char *e
 			int64_t id = db_col_int(st, 0);
 			const char *stored_prev = db_col_text(st, 8), *stored = db_col_text(st, 9);
 			rows++;
+			if (start_id && !last_id && id != start_id) {
+				snprintf(err, errlen,
+				         "the trail should start at entry %lld, after the entries "
+				         "retention deleted (an entry was deleted or added)",
+				         (long long)start_id);
+				*first_bad_id = id;
+				broken = 1;
+				break;
+			}
 			last_id = id;
 			if (!stored_prev || strcmp(stored_prev, prev)) {
 				snprintf(

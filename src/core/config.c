@@ -170,11 +170,12 @@ static int on_ini_line(void *user, const char *section, const char *key, const c
 	return 0;
 }
 
-int config_load_file(struct config *c, const char *path, char *err, size_t errlen)
+/* Turns inih's answer into one line in err: the first bad setting, the file
+ * that cannot be read, or the line that is not INI. */
+static int ini_result(const struct ini_state *st, int rc, const char *path, char *err,
+                      size_t errlen)
 {
-	struct ini_state st = {c, path, err, errlen, 0};
-	int rc = ini_parse(path, on_ini_line, &st);
-	if (st.failed)
+	if (st->failed)
 		return -1;
 	if (rc == -1) {
 		snprintf(err, errlen, "cannot read config file %s: %s", path, strerror(errno));
@@ -185,6 +186,19 @@ int config_load_file(struct config *c, const char *path, char *err, size_t errle
 		return -1;
 	}
 	return 0;
+}
+
+int config_load_file(struct config *c, const char *path, char *err, size_t errlen)
+{
+	struct ini_state st = {c, path, err, errlen, 0};
+	return ini_result(&st, ini_parse(path, on_ini_line, &st), path, err, errlen);
+}
+
+int config_load_string(struct config *c, const char *text, const char *name, char *err,
+                       size_t errlen)
+{
+	struct ini_state st = {c, name, err, errlen, 0};
+	return ini_result(&st, ini_parse_string(text, on_ini_line, &st), name, err, errlen);
 }
 
 int config_load_env(struct config *c, char *err, size_t errlen)

@@ -33,6 +33,9 @@ struct config {
 void config_defaults(struct config *c);
 /** Reads an INI file into c. On error writes one line to err and returns -1. */
 int config_load_file(struct config *c, const char *path, char *err, size_t errlen);
+/** Reads INI text (named name in messages) into c, as config_load_file does. */
+int config_load_string(struct config *c, const char *text, const char *name, char *err,
+                       size_t errlen);
 /** Applies SHOAL_* environment variables. On a bad value writes one line to err, returns -1. */
 int config_load_env(struct config *c, char *err, size_t errlen);
 /**

@@ -18,6 +18,8 @@
 #define LIMIT_PAGE_BYTES         (4u << 20)  /* a rendered response body */
 #define LIMIT_SHUTDOWN_SECONDS   10          /* grace for in-flight requests on SIGTERM */
 #define LIMIT_ROUTE_PARAMS       4           /* {params} in one route pattern */
+#define LIMIT_JSON_BYTES         (1u << 18)  /* a JSON API body (256 KiB); more gets 413 */
+#define LIMIT_JSON_DEPTH         32          /* arrays and objects nested; deeper gets 400 */
 
 /* Configuration (src/core/config.c) */
 #define LIMIT_CONFIG_VALUE_BYTES 1024

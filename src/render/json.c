@@ -3,6 +3,10 @@
  */
 #include "render/json.h"
 
+#include <stdio.h>
+
+#include "core/limits.h"
+
 /* jansson calls this for each piece of the encoding; the buffer's cap stops a
  * runaway document, and -1 makes json_dump_callback give up at once. */
 static int append(const char *data, size_t size, void *out)
@@ -42,4 +46,57 @@ void render_json_error(struct http_response *res, unsigned status, const char *m
 		doc = NULL;
 	}
 	render_json(res, status, doc);
+}
+
+/* The deepest nesting of arrays and objects in text, stopping once past limit.
+ * Brackets inside strings do not count; the text need not be valid JSON. */
+static int json_depth(const char *text, size_t len, int limit)
+{
+	int depth = 0, deepest = 0, in_string = 0;
+	for (size_t i = 0; i < len && deepest <= limit; i++) {
+		char c = text[i];
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = 0;
+		} else if (c == '"') {
+			in_string = 1;
+		} else if (c == '[' || c == '{') {
+			if (++depth > deepest)
+				deepest = depth;
+		} else if ((c == ']' || c == '}') && depth > 0) {
+			depth--;
+		}
+	}
+	return deepest;
+}
+
+json_t *json_parse_body(const char *text, size_t len, unsigned *status, char *err, size_t errlen)
+{
+	*status = 400;
+	if (len > LIMIT_JSON_BYTES) {
+		*status = 413;
+		snprintf(err, errlen, "the JSON body is larger than %u bytes", LIMIT_JSON_BYTES);
+		return NULL;
+	}
+	if (json_depth(text, len, LIMIT_JSON_DEPTH) > LIMIT_JSON_DEPTH) {
+		snprintf(err, errlen, "the JSON body is nested more than %d levels deep",
+		         LIMIT_JSON_DEPTH);
+		return NULL;
+	}
+	json_error_t e;
+	json_t *doc = json_loadb(text ? text : "", len, JSON_REJECT_DUPLICATES, &e);
+	if (doc)
+		return doc;
+	/* jansson's message may quote the input: keep only printable ASCII of it,
+	 * so the answer is valid UTF-8 and cannot carry the caller's bytes back raw. */
+	char reason[80];
+	size_t n = 0;
+	for (const char *p = e.text; *p && n < sizeof reason - 1; p++)
+		reason[n++] = (*p >= 0x20 && *p < 0x7f && *p != '\'' && *p != '"') ? *p : '?';
+	reason[n] = '\0';
+	snprintf(err, errlen, "the body is not valid JSON: %s (line %d, column %d)", reason, e.line,
+	         e.column);
+	return NULL;
 }

@@ -23,5 +23,14 @@
 int render_json(struct http_response *res, unsigned status, json_t *value);
 /** Answers {"error": message} with status (message must be valid UTF-8). */
 void render_json_error(struct http_response *res, unsigned status, const char *message);
+/**
+ * Parses a JSON request body within Shoal's limits: at most LIMIT_JSON_BYTES,
+ * nesting at most LIMIT_JSON_DEPTH deep (checked before jansson sees it, so a
+ * deep document costs one pass and no recursion), valid UTF-8, no NUL in
+ * strings, no duplicate keys. Returns a new reference, or NULL with a short
+ * message in err (printable ASCII, safe to send back) and *status set to 413
+ * (too large) or 400.
+ */
+json_t *json_parse_body(const char *text, size_t len, unsigned *status, char *err, size_t errlen);
 
 #endif

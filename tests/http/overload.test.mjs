@@ -37,7 +37,7 @@ test('500 clients sending their headers slowly do not hold up a normal request',
       const res = await fetch(shoal.url + '/healthz');
       assert.equal(res.status, 200);
       await res.text();
-      assert.ok(Date.now() - t < 1000, `answered in ${Date.now() - t} ms with 500 slow clients connected`);
+      assert.ok(Date.now() - t < (process.env.SHOAL_TEST_SLOW ? 30000 : 1000), `answered in ${Date.now() - t} ms with 500 slow clients connected`);
       await new Promise((r) => setTimeout(r, 100));
     }
     assert.ok(rssKiB() - rss < 64 * 1024, 'memory stays bounded while they hold on');

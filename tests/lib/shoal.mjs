@@ -14,6 +14,12 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const bin = process.env.SHOAL_BIN || join(root, 'build', 'shoal');
 export const backend = process.env.SHOAL_TEST_BACKEND || 'sqlite';
 
+// SHOAL_TEST_WRAPPER runs `shoal serve` under another program, e.g.
+// "valgrind --leak-check=full --error-exitcode=99" (make test-valgrind): the
+// wrapper's words, split on spaces, come before the binary. A wrapped server
+// starts slowly, so it is given longer to start.
+const wrapper = (process.env.SHOAL_TEST_WRAPPER || '').split(' ').filter(Boolean);
+
 let dbCounter = 0;
 
 /** A URL for a new, empty database of the backend under test. */
@@ -63,7 +69,8 @@ export async function startShoal({ demo = true, db = freshDatabase(), extraArgs 
     const r = await run(args, { env });
     if (r.status !== 0) throw new Error(`shoal ${args[0]} failed: ${r.stderr}`);
   }
-  const child = spawn(bin, ['serve', '--db', db, '--listen', '127.0.0.1:0', ...extraArgs], {
+  const serveArgs = ['serve', '--db', db, '--listen', '127.0.0.1:0', ...extraArgs];
+  const child = spawn(wrapper.length ? wrapper[0] : bin, wrapper.length ? [...wrapper.slice(1), bin, ...serveArgs] : serveArgs, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -71,7 +78,7 @@ export async function startShoal({ demo = true, db = freshDatabase(), extraArgs 
   child.stderr.on('data', (d) => (stderr += d));
   const url = await new Promise((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`shoal did not start: ${stderr}`)), 15000);
+    const timer = setTimeout(() => reject(new Error(`shoal did not start: ${stderr}`)), wrapper.length ? 120000 : 15000);
     child.stdout.on('data', (d) => {
       out += d;
       const m = out.match(/on (http:\/\/[0-9.]+:\d+)\//);
@@ -93,7 +100,7 @@ export async function startShoal({ demo = true, db = freshDatabase(), extraArgs 
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       const r = await exited;
-      if (/ERROR: AddressSanitizer|runtime error:|LeakSanitizer/.test(stderr)) {
+      if (/ERROR: AddressSanitizer|runtime error:|LeakSanitizer|ERROR SUMMARY: [1-9]|definitely lost: [1-9]/.test(stderr)) {
         throw new Error(`sanitizer report from shoal:\n${stderr}`);
       }
       return r;
