@@ -1,0 +1,173 @@
+/*
+ * gen_discussions.c — spaces, threads and posts for shoal-bench-gen (see gen.c).
+ *
+ * At scale 1: 20 spaces (most for all members, two executive-only, two shared with
+ * partners, two for a group), 50,000 threads and about 1,000,000 posts over three
+ * years. One thread in fifty has 60 posts, so every space has long threads to page
+ * through; the rest have 1 to 37. Post bodies are a handful of Markdown texts,
+ * each rendered once by the server's own renderer.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "app/discussions/markdown.h"
+#include "gen.h"
+
+static const char *const bodies[] = {
+    "We are seeing a big rise in **same-day demand** this week. Is anyone else?",
+    "Agreed. Our duty doctor saw 60 patients on Monday; we have asked the PCN for "
+    "mutual aid.\n\n> Is anyone else?\n\nYes, all three of our sites.",
+    "For the winter call on Thursday, the points I would raise:\n\n"
+    "1. NHS 111 bookings over the cap\n2. Discharge letters asking us to chase results\n"
+    "3. Flu vaccination stock\n\nSee https://www.england.nhs.uk/ for the guidance.",
+    "| Site | Appointments | Staff off |\n|---|---:|---:|\n| Main | 412 | 3 |\n"
+    "| Branch | 150 | 1 |\n\nNumbers for last week, for the executive.",
+    "Thanks, this is helpful. ~~We will not~~ We will send our return by Thursday.",
+    "The LMC has written to the ICB about the shared-care protocols. The executive will "
+    "report back after the meeting on the 12th.",
+};
+#define N_BODIES (sizeof bodies / sizeof bodies[0])
+
+static const char *const titles[] = {
+    "Winter access: same-day demand",   "Shared-care protocols and workload shift",
+    "Flu and COVID-19 vaccination stock", "NHS 111 bookings over the cap",
+    "Estates: leases and repairs",        "Recruiting ARRS roles across the PCN",
+    "Discharge letters asking GPs to chase results", "Premises funding this year",
+};
+#define N_TITLES (sizeof titles / sizeof titles[0])
+
+static int space(struct gen *g, int i, int64_t group, int64_t *id)
+{
+	static const char *const kinds[] = {"executive", "partners"};
+	const char *visibility = i < 14 ? "members" : i < 18 ? kinds[(i - 14) / 2] : "group";
+	char name[64];
+	snprintf(name, sizeof name, "Space %d", i + 1);
+	struct db_stmt *st = db_prepare(
+	    g->c, "INSERT INTO spaces (name, description, visibility, group_id, position, "
+	          "created_by, created_at, updated_at) VALUES ($1, 'Discussions for the region', $2, "
+	          "$3, $4, $5, $6, $6) RETURNING id");
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, name);
+	db_bind_text(st, 2, visibility);
+	if (i >= 18)
+		db_bind_int(st, 3, group);
+	else
+		db_bind_null(st, 3);
+	db_bind_int(st, 4, i);
+	db_bind_int(st, 5, g->people[1]);
+	db_bind_int(st, 6, g->now - 3 * 365 * 86400LL);
+	int rc = gen_step(g, st);
+	*id = g->last_id;
+	return rc;
+}
+
+/* A group of practice managers: one member in ten. */
+static int group(struct gen *g, int64_t *id)
+{
+	struct db_stmt *st = db_prepare(g->c, "INSERT INTO discussion_groups (name, created_at) "
+	                                      "VALUES ('Practice managers', $1) RETURNING id");
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, g->now);
+	if (gen_step(g, st))
+		return -1;
+	*id = g->last_id;
+	for (int i = g->first_member; i < g->n_people; i += 10) {
+		st = db_prepare(g->c, "INSERT INTO discussion_group_members (group_id, person_id, "
+		                      "created_at) VALUES ($1, $2, $3)");
+		if (!st)
+			return -1;
+		db_bind_int(st, 1, *id);
+		db_bind_int(st, 2, g->people[i]);
+		db_bind_int(st, 3, g->now);
+		if (gen_step(g, st))
+			return -1;
+	}
+	return 0;
+}
+
+static int64_t author(struct gen *g)
+{
+	/* Mostly members, now and then the executive answering. */
+	int i = gen_below(g, 8) == 0 ? 1 + gen_below(g, 15)
+	                              : g->first_member + gen_below(g, g->n_people - g->first_member);
+	return g->people[i];
+}
+
+int gen_discussions(struct gen *g)
+{
+	char *html[N_BODIES] = {0};
+	for (size_t i = 0; i < N_BODIES; i++) {
+		struct markdown_result r = {0};
+		if (markdown_render(bodies[i], NULL, NULL, &r)) {
+			fprintf(stderr, "shoal-bench-gen: cannot render a post\n");
+			return -1;
+		}
+		html[i] = r.html;
+	}
+	int rc = 0;
+	int64_t group_id, spaces[20];
+	if (group(g, &group_id))
+		rc = -1;
+	for (int i = 0; !rc && i < 20; i++)
+		rc = space(g, i, group_id, &spaces[i]);
+	int n_threads = gen_count(g->scale, 50000, 20);
+	int64_t span = 3 * 365 * 86400LL;
+	for (int t = 0; !rc && t < n_threads; t++) {
+		int n_posts = t % 50 == 0 ? 60 : 1 + gen_below(g, 37);
+		int64_t space_id = spaces[gen_below(g, 20)];
+		int64_t started = g->now - span + span * t / n_threads;
+		struct db_stmt *st = db_prepare(
+		    g->c, "INSERT INTO threads (space_id, title, author_id, created_at, last_post_at, "
+		          "question) VALUES ($1, $2, $3, $4, $4, $5) RETURNING id");
+		if (!st) {
+			rc = -1;
+			break;
+		}
+		db_bind_int(st, 1, space_id);
+		db_bind_text(st, 2, titles[gen_below(g, N_TITLES)]);
+		db_bind_int(st, 3, author(g));
+		db_bind_int(st, 4, started);
+		db_bind_int(st, 5, gen_below(g, 10) == 0);
+		if ((rc = gen_step(g, st)))
+			break;
+		int64_t thread_id = g->last_id, post_id = 0, at = started;
+		for (int p = 0; !rc && p < n_posts; p++) {
+			int b = gen_below(g, (int)N_BODIES);
+			at += 60 + gen_below(g, 3600);
+			st = db_prepare(g->c, "INSERT INTO posts (thread_id, space_id, author_id, "
+			                      "body_source, body_html, created_at) VALUES ($1, $2, $3, "
+			                      "$4, $5, $6) RETURNING id");
+			if (!st) {
+				rc = -1;
+				break;
+			}
+			db_bind_int(st, 1, thread_id);
+			db_bind_int(st, 2, space_id);
+			db_bind_int(st, 3, author(g));
+			db_bind_text(st, 4, bodies[b]);
+			db_bind_text(st, 5, html[b]);
+			db_bind_int(st, 6, at);
+			rc = gen_step(g, st);
+			post_id = g->last_id;
+		}
+		st = rc ? NULL
+		        : db_prepare(g->c, "UPDATE threads SET last_post_id = $1, last_post_at = $2, "
+		                           "post_count = $3 WHERE id = $4");
+		if (!st) {
+			rc = -1;
+			break;
+		}
+		db_bind_int(st, 1, post_id);
+		db_bind_int(st, 2, at);
+		db_bind_int(st, 3, n_posts);
+		db_bind_int(st, 4, thread_id);
+		rc = gen_step(g, st);
+	}
+	for (size_t i = 0; i < N_BODIES; i++) {
+		struct markdown_result r = {.html = html[i]};
+		markdown_result_free(&r);
+	}
+	return rc;
+}
