@@ -2,6 +2,7 @@
 #   make        set up (first time) and build build/shoal
 #   make run    set up, build, create and migrate var/shoal.db, load the demo if new, serve
 #   make test   set up what the tests need, build, run every test (tests/run)
+#   make bench  measure Shoal at region scale against nginx and raw inserts (bench/README.md)
 #   make format clang-format every C file
 
 BUILD      ?= build
@@ -9,7 +10,7 @@ BUILD_ASAN ?= build-asan
 DB         ?= sqlite:var/shoal.db
 LISTEN     ?= 127.0.0.1:8080
 
-.PHONY: all setup setup-test build run test fuzz format check-format clean
+.PHONY: all setup setup-test build run test fuzz bench format check-format clean test-security test-valgrind
 
 all: build
 
@@ -40,8 +41,9 @@ run: build
 test: setup-test
 	@tests/run
 
-# make fuzz: each fuzz target runs for FUZZ_SECONDS under libFuzzer (clang); new
-# interesting inputs land in tests/fuzz/corpus/<target>/, crashes in tests/fuzz/crashes/.
+# make fuzz: each fuzz target built from tests/fuzz/meson.build runs for FUZZ_SECONDS under
+# libFuzzer (clang); new interesting inputs land in tests/fuzz/corpus/<target>/, crashes in
+# tests/fuzz/crashes/.
 FUZZ_SECONDS ?= 60
 fuzz:
 	@tools/setup fuzz
@@ -49,11 +51,35 @@ fuzz:
 		-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized >/dev/null
 	@ninja -C build-fuzz --quiet
 	@mkdir -p tests/fuzz/crashes
-	@for t in form csv router html email; do \
+	@for f in build-fuzz/tests/fuzz/fuzz_*; do \
+		[ -f "$$f" ] && [ -x "$$f" ] || continue; t=$${f##*/fuzz_}; mkdir -p tests/fuzz/corpus/$$t; \
 		echo "== fuzzing $$t for $(FUZZ_SECONDS) s"; \
 		build-fuzz/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 			-artifact_prefix=tests/fuzz/crashes/$$t- tests/fuzz/corpus/$$t 2>&1 | tail -n 2 || exit 1; \
 	done
+
+# make bench: an optimised build against a region-sized data set, on SQLite and
+# PostgreSQL, beside nginx and raw inserts (bench/README.md). BENCH_ARGS passes options,
+# e.g. BENCH_ARGS="--backend sqlite --scenario 'search, member'".
+BENCH_ARGS ?=
+bench:
+	@tools/setup bench
+	@[ -f build-release/build.ninja ] || meson setup build-release --buildtype=release \
+		-Db_ndebug=true >/dev/null
+	@ninja -C build-release --quiet shoal bench/shoal-bench-gen bench/shoal-bench-raw
+	@node bench/run.mjs $(BENCH_ARGS)
+
+# make test-security: sqlmap against every form and API endpoint that takes input,
+# signed in, on SQLite and PostgreSQL (tests/security/sqlmap.mjs); fails on any finding.
+test-security: build
+	@tools/setup security
+	@tests/security/run
+
+# make test-valgrind: the HTTP suite with shoal under valgrind, both backends
+# (tests/valgrind); slow, so not part of make test.
+test-valgrind: build
+	@tools/setup valgrind
+	@tests/valgrind
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')

@@ -21,6 +21,9 @@
 #include "app/audit/audit.h"
 #include "app/page.h"
 #include "app/people/people.h"
+#include "app/pressure/briefing.h"
+#include "app/notifications/notifications.h"
+#include "app/pressure/pressure.h"
 #include "auth/crypto.h"
 #include "auth/password.h"
 #include "core/cli.h"
@@ -136,6 +139,8 @@ static int cmd_serve(struct cli *cli)
 	}
 	if (jobs_start(db, c))
 		log_error("mail and other background jobs will not run");
+	if (pressure_live_start(db, c->db))
+		log_error("live updates of pressure figures will not run");
 	printf("shoal %s: serving %s on http://%s:%u/ (database %s)\n", SHOAL_VERSION,
 	       app.collective_name, host, http_server_port(app.server),
 	       db_kind(db) == DB_SQLITE ? c->db : "postgresql");
@@ -145,6 +150,8 @@ static int cmd_serve(struct cli *cli)
 	log_info("received %s: finishing requests in progress, then stopping",
 	         sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	http_server_stop(app.server);
+	pressure_live_stop();
+	briefing_pdf_shutdown();
 	jobs_stop();
 	db_close(db);
 	log_info("stopped");
@@ -214,6 +221,8 @@ static const struct command commands[] = {
      USES_DB, NULL, "FILE.csv", 1},
     {"mail test", cmd_mail_test, "Send a test email through the outbox", USES_DB | USES_SERVER,
      mail_test_options, NULL, 0},
+    {"digest send", cmd_digest_send, "Send the discussion digests due now (or --at a time)",
+     USES_DB | USES_SERVER, digest_send_options, NULL, 0},
     {"token create", cmd_token_create, "Make an API token for a person and print it once", USES_DB,
      token_create_options, NULL, 0},
     {"audit verify", cmd_audit_verify, "Check that no audit trail entry was changed or removed",

@@ -9,6 +9,7 @@
 #include "app/access.h"
 #include "app/api/api.h"
 #include "app/app.h"
+#include "app/notifications/notifications.h"
 #include "http/static.h"
 #include "templates.h"
 
@@ -19,7 +20,11 @@ static const struct {
 } nav[] = {
     {"/", "Home", ACCESS_PUBLIC},
     {"/people", "People", ACCESS_SIGNED_IN},
+    {"/discussions", "Discussions", ACCESS_SIGNED_IN},
+    {"/search", "Search", ACCESS_SIGNED_IN},
     {"/pressure", "Pressure", ACCESS_MEMBER},
+    {"/pressure/dashboard", "Dashboard", ACCESS_SIGNED_IN},
+    {"/pressure/briefing", "Briefing", ACCESS_SIGNED_IN},
     {"/admin", "Administration", ACCESS_ADMIN},
 };
 #define N_NAV (sizeof nav / sizeof nav[0])
@@ -57,6 +62,15 @@ void page_render(struct http_request *req, struct http_response *res, const char
 		p.csrf = access_csrf(req, res);
 		int64_t left = viewer->expires_at - (int64_t)time(NULL);
 		p.session_seconds = left > 0 ? left : 1;
+		/* The badge: one indexed, capped count (notifications_unread); not when the
+		 * database is what failed (503), so an error page never waits on it. */
+		struct db_conn *c = res->status == 503 ? NULL : db_acquire(app->db);
+		long long unread =
+		    c ? notifications_unread(c, viewer->person_id, policy_role_name(viewer->role))
+		      : 0;
+		db_release(c);
+		p.unread_more = unread > NOTIFICATIONS_BADGE_MAX;
+		p.unread = p.unread_more ? NOTIFICATIONS_BADGE_MAX : unread > 0 ? unread : 0;
 	}
 	/* Pages about people are private: no shared cache may keep them. */
 	http_response_header(res, "Cache-Control", "no-store");

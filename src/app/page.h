@@ -29,6 +29,8 @@ struct page {
 	long long session_seconds; /* until the session ends if idle; 0 when not signed in.
 	                            * Relative, so a wrong clock on the computer does not matter. */
 	const char *path;          /* this page, to come back to after "stay signed in" */
+	long long unread;          /* unread notifications, for the header badge (capped) */
+	int unread_more;           /* more than NOTIFICATIONS_BADGE_MAX: "99+" */
 	const struct nav_item *nav;
 	size_t n_nav;
 	struct safe_html main; /* the page's own content */

@@ -12,6 +12,9 @@
 #include "app/admin/admin.h"
 #include "app/audit/audit.h"
 #include "app/directory/directory.h"
+#include "app/discussions/discussions.h"
+#include "app/search/search.h"
+#include "app/discussions/api.h"
 #include "app/api/api.h"
 #include "app/api/tokens.h"
 #include "app/app.h"
@@ -21,8 +24,12 @@
 #include "app/health/health.h"
 #include "app/home/home.h"
 #include "app/mfa/mfa.h"
+#include "app/notifications/notifications.h"
 #include "app/organisations/organisations_admin.h"
+#include "app/pressure/briefing.h"
+#include "app/pressure/dashboard.h"
 #include "app/pressure/pressure.h"
+#include "app/privacy/privacy.h"
 #include "auth/policy.h"
 #include "http/static.h"
 
@@ -116,5 +123,96 @@ const struct http_route app_routes[] = {
     {"POST", "/pressure/surges", pressure_surge_declare, ACCESS_EXECUTIVE},
     {"POST", "/pressure/surges/{id}/end", pressure_surge_end, ACCESS_EXECUTIVE},
     {"POST", "/pressure/settings", pressure_settings_save, ACCESS_EXECUTIVE},
+    /* Live updates (Server-Sent Events) and the teleconference briefing: src/app/pressure/
+     * live.c, briefing*.c */
+    {"GET", "/pressure/live", pressure_live, ACCESS_SIGNED_IN},
+    {"GET", "/pressure/briefing", briefing_page, ACCESS_SIGNED_IN},
+    {"GET", "/pressure/briefing.pdf", briefing_pdf_download, ACCESS_SIGNED_IN},
+    {"POST", "/pressure/briefing/items", briefing_item_add, ACCESS_EXECUTIVE},
+    {"POST", "/pressure/briefing/items/{id}", briefing_item_save, ACCESS_EXECUTIVE},
+    {"POST", "/pressure/briefing/items/{id}/delete", briefing_item_delete, ACCESS_EXECUTIVE},
+    {"GET", "/pressure/briefing/recipients", briefing_recipients_page, ACCESS_EXECUTIVE},
+    {"POST", "/pressure/briefing/recipients", briefing_recipient_add, ACCESS_EXECUTIVE},
+    {"POST", "/pressure/briefing/recipients/{id}/remove", briefing_recipient_remove,
+     ACCESS_EXECUTIVE},
+    {"POST", "/pressure/briefing/send", briefing_send, ACCESS_EXECUTIVE},
+    /* Pressure aggregates: the dashboard, CSV exports and the JSON API, by audience
+     * (src/app/pressure/summary.h): partners and other practices see suppressed
+     * aggregates; the executive sees practices. */
+    {"GET", "/pressure/dashboard", pressure_dashboard_page, ACCESS_SIGNED_IN},
+    {"GET", "/pressure/summary.csv", pressure_summary_csv, ACCESS_SIGNED_IN},
+    {"GET", "/pressure/returns.csv", pressure_returns_csv, ACCESS_EXECUTIVE},
+    {"GET", "/api/v1/pressure/summary", pressure_api_summary, ACCESS_SIGNED_IN},
+    {"GET", "/api/v1/pressure/returns", pressure_api_returns, ACCESS_MEMBER},
+    {"POST", "/api/v1/pressure/returns", pressure_api_submit, ACCESS_MEMBER},
+    /* Discussions: spaces, threads, posts, the executive's question queue, and the
+     * groups a space may be limited to: src/app/discussions/. Each handler asks
+     * policy_may_see_space (through disc_load_space/disc_load_thread) about the
+     * particular space; what a viewer may not see is a 404. */
+    {"GET", "/discussions", discussions_index, ACCESS_SIGNED_IN},
+    {"GET", "/discussions/questions", discussions_questions, ACCESS_EXECUTIVE},
+    {"GET", "/discussions/spaces/new", discussions_space_new_page, ACCESS_EXECUTIVE},
+    {"POST", "/discussions/spaces", discussions_space_create, ACCESS_EXECUTIVE},
+    {"GET", "/discussions/spaces/{id}", discussions_space_page, ACCESS_SIGNED_IN},
+    {"GET", "/discussions/spaces/{id}/edit", discussions_space_edit_page, ACCESS_EXECUTIVE},
+    {"POST", "/discussions/spaces/{id}/edit", discussions_space_edit, ACCESS_EXECUTIVE},
+    {"POST", "/discussions/spaces/{id}/position", discussions_space_position, ACCESS_EXECUTIVE},
+    {"GET", "/discussions/spaces/{id}/threads/new", discussions_thread_new_page, ACCESS_SIGNED_IN},
+    {"POST", "/discussions/spaces/{id}/threads", discussions_thread_create, ACCESS_SIGNED_IN},
+    {"GET", "/discussions/threads/{id}", discussions_thread_page, ACCESS_SIGNED_IN},
+    {"POST", "/discussions/threads/{id}/posts", discussions_reply, ACCESS_SIGNED_IN},
+    {"POST", "/discussions/threads/{id}/pin", discussions_thread_pin, ACCESS_EXECUTIVE},
+    {"POST", "/discussions/threads/{id}/lock", discussions_thread_lock, ACCESS_EXECUTIVE},
+    {"POST", "/discussions/threads/{id}/move", discussions_thread_move, ACCESS_EXECUTIVE},
+    {"GET", "/discussions/posts/{id}/edit", discussions_post_edit_page, ACCESS_SIGNED_IN},
+    {"POST", "/discussions/posts/{id}/edit", discussions_post_edit, ACCESS_SIGNED_IN},
+    {"GET", "/discussions/posts/{id}/history", discussions_post_history, ACCESS_SIGNED_IN},
+    {"POST", "/discussions/posts/{id}/delete", discussions_post_delete, ACCESS_SIGNED_IN},
+    {"GET", "/discussions/posts/{id}/hide", discussions_post_hide_page, ACCESS_EXECUTIVE},
+    {"POST", "/discussions/posts/{id}/hide", discussions_post_hide, ACCESS_EXECUTIVE},
+    {"POST", "/discussions/posts/{id}/react", discussions_post_react, ACCESS_SIGNED_IN},
+    {"POST", "/discussions/posts/{id}/official", discussions_post_official, ACCESS_EXECUTIVE},
+    {"GET", "/admin/groups", discussions_groups_page, ACCESS_ADMIN},
+    {"POST", "/admin/groups", discussions_group_create, ACCESS_ADMIN},
+    {"GET", "/admin/groups/{id}", discussions_group_page, ACCESS_ADMIN},
+    {"POST", "/admin/groups/{id}/members", discussions_group_add, ACCESS_ADMIN},
+    {"POST", "/admin/groups/{id}/members/{person}/remove", discussions_group_remove, ACCESS_ADMIN},
+    /* Notifications: the list, marking read, email preferences, a space's level:
+     * src/app/notifications/ (literal paths before {id}). Own rows only; a space's
+     * level only for a space the viewer may see (404). */
+    {"GET", "/notifications", notifications_page, ACCESS_SIGNED_IN},
+    {"POST", "/notifications/read", notifications_read_all, ACCESS_SIGNED_IN},
+    {"GET", "/notifications/settings", notifications_settings_page, ACCESS_SIGNED_IN},
+    {"POST", "/notifications/settings", notifications_settings_save, ACCESS_SIGNED_IN},
+    {"GET", "/notifications/spaces/{id}", notifications_space_page, ACCESS_SIGNED_IN},
+    {"POST", "/notifications/spaces/{id}", notifications_space_save, ACCESS_SIGNED_IN},
+    {"GET", "/notifications/{id}", notifications_open, ACCESS_SIGNED_IN},
+    {"POST", "/notifications/{id}/read", notifications_read_one, ACCESS_SIGNED_IN},
+    /* Search over the discussions each person may see: src/app/search/ */
+    {"GET", "/search", search_page, ACCESS_SIGNED_IN},
+    /* Discussions in the JSON API: src/app/discussions/api.c */
+    {"GET", "/api/v1/spaces", discussions_api_spaces, ACCESS_SIGNED_IN},
+    {"GET", "/api/v1/spaces/{id}/threads", discussions_api_threads, ACCESS_SIGNED_IN},
+    {"POST", "/api/v1/spaces/{id}/threads", discussions_api_thread_create, ACCESS_SIGNED_IN},
+    {"GET", "/api/v1/threads/{id}", discussions_api_thread, ACCESS_SIGNED_IN},
+    {"POST", "/api/v1/threads/{id}/posts", discussions_api_reply, ACCESS_SIGNED_IN},
+    {"POST", "/api/v1/posts/{id}/reactions", discussions_api_react, ACCESS_SIGNED_IN},
+    {"DELETE", "/api/v1/posts/{id}/reactions/{kind}", discussions_api_unreact, ACCESS_SIGNED_IN},
+    {"GET", "/api/v1/search", discussions_api_search, ACCESS_SIGNED_IN},
+    /* Private Atom feeds of spaces: src/app/discussions/feed.c. The feed takes its key in
+     * the URL (feed readers send no cookies), and checks it itself. */
+    {"GET", "/discussions/feeds", discussions_feeds_page, ACCESS_SIGNED_IN},
+    {"POST", "/discussions/feeds", discussions_feeds_create, ACCESS_SIGNED_IN},
+    {"POST", "/discussions/feeds/revoke", discussions_feeds_revoke, ACCESS_SIGNED_IN},
+    {"GET", "/discussions/spaces/{id}/feed.atom", discussions_feed, ACCESS_PUBLIC},
+    /* Data protection: subject access exports, removing a deactivated person's details,
+     * retention of audit entries and returns: src/app/privacy/ (literal paths first) */
+    {"GET", "/account/export", privacy_export_own_page, ACCESS_SIGNED_IN},
+    {"GET", "/account/export.json", privacy_export_own_json, ACCESS_SIGNED_IN},
+    {"GET", "/admin/people/{id}/export", privacy_export_person_page, ACCESS_ADMIN},
+    {"GET", "/admin/people/{id}/export.json", privacy_export_person_json, ACCESS_ADMIN},
+    {"POST", "/admin/people/{id}/anonymise", privacy_anonymise, ACCESS_ADMIN},
+    {"GET", "/admin/retention", privacy_retention_page, ACCESS_ADMIN},
+    {"POST", "/admin/retention", privacy_retention_save, ACCESS_ADMIN},
 };
 const int app_n_routes = sizeof app_routes / sizeof app_routes[0];

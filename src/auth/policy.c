@@ -190,3 +190,120 @@ bool policy_may_manage_pressure(const struct viewer *v)
 {
 	return policy_allows(v, ACCESS_EXECUTIVE);
 }
+
+/* ------------------------------------------------------------ discussions */
+
+bool policy_may_see_space(const struct viewer *v, const char *visibility, bool in_group)
+{
+	if (!policy_allows(v, ACCESS_SIGNED_IN) || !visibility)
+		return false;
+	/* DOMAIN.md: partners see only what is explicitly shared with them. */
+	if (!strcmp(visibility, "partners"))
+		return true;
+	if (v->role == ROLE_PARTNER)
+		return false;
+	if (v->role == ROLE_EXECUTIVE || v->role == ROLE_ADMINISTRATOR)
+		return true;
+	return !strcmp(visibility, "members") || (!strcmp(visibility, "group") && in_group);
+}
+
+bool policy_may_manage_spaces(const struct viewer *v)
+{
+	return policy_allows(v, ACCESS_EXECUTIVE) && policy_may_write(v);
+}
+
+bool policy_may_manage_groups(const struct viewer *v)
+{
+	return policy_allows(v, ACCESS_ADMIN) && policy_may_write(v);
+}
+
+bool policy_may_post(const struct viewer *v, bool sees_space, bool thread_locked)
+{
+	return sees_space && !thread_locked && policy_may_write(v);
+}
+
+bool policy_may_edit_post(const struct viewer *v, int64_t author_id, bool removed, bool locked)
+{
+	return v->person_id && v->person_id == author_id && !removed && !locked &&
+	       policy_may_write(v);
+}
+
+bool policy_may_delete_post(const struct viewer *v, int64_t author_id, bool removed)
+{
+	return v->person_id && v->person_id == author_id && !removed && policy_may_write(v);
+}
+
+bool policy_may_moderate_discussions(const struct viewer *v)
+{
+	return policy_allows(v, ACCESS_EXECUTIVE) && policy_may_write(v);
+}
+
+bool policy_may_ask_executive(const struct viewer *v)
+{
+	return policy_allows(v, ACCESS_MEMBER) && policy_may_write(v);
+}
+
+bool policy_may_mark_official(const struct viewer *v, enum role author_role)
+{
+	return policy_allows(v, ACCESS_EXECUTIVE) && policy_may_write(v) &&
+	       (author_role == ROLE_EXECUTIVE || author_role == ROLE_ADMINISTRATOR);
+}
+
+bool policy_may_see_question_queue(const struct viewer *v)
+{
+	return policy_allows(v, ACCESS_EXECUTIVE);
+}
+
+/* ------------------------------------------------------------ live updates, briefing */
+
+bool policy_may_follow_pressure(const struct viewer *v)
+{
+	return policy_allows(v, ACCESS_SIGNED_IN);
+}
+
+bool policy_may_see_briefing(const struct viewer *v)
+{
+	return policy_allows(v, ACCESS_SIGNED_IN);
+}
+
+bool policy_may_see_briefing_detail(const struct viewer *v)
+{
+	return policy_may_view_return(v, false);
+}
+
+bool policy_may_edit_briefing(const struct viewer *v)
+{
+	return policy_may_manage_pressure(v);
+}
+
+/* ------------------------------------------------------------ pressure aggregates */
+
+bool policy_pressure_identifiable(const struct viewer *v)
+{
+	return policy_may_view_return(v, false);
+}
+
+bool policy_may_see_pressure_summary(const struct viewer *v)
+{
+	return policy_allows(v, ACCESS_SIGNED_IN);
+}
+
+bool policy_may_export_returns(const struct viewer *v)
+{
+	return policy_may_view_return(v, false);
+}
+
+bool policy_may_export_person(const struct viewer *v, int64_t person_id)
+{
+	return v->person_id && (v->person_id == person_id || v->role == ROLE_ADMINISTRATOR);
+}
+
+bool policy_may_anonymise(const struct viewer *v, int64_t person_id, bool deactivated)
+{
+	return v->role == ROLE_ADMINISTRATOR && v->person_id != person_id && deactivated;
+}
+
+bool policy_may_set_retention(const struct viewer *v)
+{
+	return v->role == ROLE_ADMINISTRATOR;
+}

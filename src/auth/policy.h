@@ -118,4 +118,66 @@ bool policy_may_authorise_reporters(const struct viewer *v, bool lead_of_practic
 /** Whether v runs pressure reporting: periods, surges, escalation responses, who is missing. */
 bool policy_may_manage_pressure(const struct viewer *v);
 
+/* Discussions (src/app/discussions/, docs/discussions.md). */
+/** Whether v may see a discussion space of visibility "members" (not partners), "executive"
+ * (the executive and administrators), "group" (its members who are not partners, the
+ * executive and administrators) or "partners" (everyone signed in); in_group says whether v
+ * belongs to the space's group. Lists filter by the same rule in SQL (DISCUSSIONS_VISIBLE_SQL). */
+bool policy_may_see_space(const struct viewer *v, const char *visibility, bool in_group);
+/** Whether v may create, change and order spaces: the executive and administrators. */
+bool policy_may_manage_spaces(const struct viewer *v);
+/** Whether v may manage discussion groups and their members: administrators. */
+bool policy_may_manage_groups(const struct viewer *v);
+/** Whether v may start a thread or reply in a space v sees; nobody replies to a locked thread. */
+bool policy_may_post(const struct viewer *v, bool sees_space, bool thread_locked);
+/** Whether v may edit a post: its author, while it is neither deleted nor hidden and the
+ * thread is not locked. */
+bool policy_may_edit_post(const struct viewer *v, int64_t author_id, bool removed, bool locked);
+/** Whether v may delete a post: its author, while it is neither deleted nor hidden. */
+bool policy_may_delete_post(const struct viewer *v, int64_t author_id, bool removed);
+/** Whether v moderates discussions (hides posts, pins, locks and moves threads): the
+ * executive and administrators. */
+bool policy_may_moderate_discussions(const struct viewer *v);
+/** Whether v may mark a new thread as a question for the executive: members (not partners). */
+bool policy_may_ask_executive(const struct viewer *v);
+/** Whether v may mark a post by someone of author_role as a thread's official response:
+ * the executive (and administrators), for a post by one of them. */
+bool policy_may_mark_official(const struct viewer *v, enum role author_role);
+/** Whether v sees the executive's queue of questions awaiting a response. */
+bool policy_may_see_question_queue(const struct viewer *v);
+
+/* Live updates and the teleconference briefing (src/app/pressure/live.c, briefing*.c). */
+/** Whether v may follow live updates of pressure figures (events that name a period and
+ * nothing else): anyone who may see the dashboard, partners included. */
+bool policy_may_follow_pressure(const struct viewer *v);
+/** Whether v may read the teleconference briefing (the partners' version: suppressed
+ * aggregates only): anyone signed in, partners included. */
+bool policy_may_see_briefing(const struct viewer *v);
+/** Whether v may see the briefing's executive version, where small groups are not
+ * suppressed: those who see every practice's returns (the executive, administrators). */
+bool policy_may_see_briefing_detail(const struct viewer *v);
+/** Whether v may write the briefing's themes, asks and actions, read returns' comments for
+ * themes, keep the distribution list and send the briefing: the executive. */
+bool policy_may_edit_briefing(const struct viewer *v);
+
+/** Whether v sees pressure summaries practice by practice (the executive, administrators);
+ * everyone else gets the suppressed aggregates of src/app/pressure/summary.h. */
+bool policy_pressure_identifiable(const struct viewer *v);
+/** Whether v may see the pressure dashboard and the aggregate summary (page, CSV, API):
+ * anyone signed in, partners included; what they see depends on the audience. */
+bool policy_may_see_pressure_summary(const struct viewer *v);
+/** Whether v may download every practice's returns in full (CSV): the executive and
+ * administrators; each download is audited. */
+bool policy_may_export_returns(const struct viewer *v);
+
+/** Data protection (src/app/privacy/). Whether v may export the personal data held
+ * about person_id: the person themselves, and administrators (each export audited). */
+bool policy_may_export_person(const struct viewer *v, int64_t person_id);
+/** Whether v may remove a deactivated person's personal details: administrators, never
+ * their own, and only once the person is deactivated. */
+bool policy_may_anonymise(const struct viewer *v, int64_t person_id, bool deactivated);
+/** Whether v may change how long audit entries and pressure returns are kept:
+ * administrators. */
+bool policy_may_set_retention(const struct viewer *v);
+
 #endif

@@ -16,6 +16,7 @@
 #include "core/limits.h"
 
 struct MHD_Connection;
+struct sse_stream;
 
 struct http_request {
 	const char *method;                     /* "GET", "POST", … ("HEAD" is routed as "GET") */
@@ -44,6 +45,7 @@ struct http_response {
 	int n_headers;
 	char header_store[2048]; /* copies of header values (http_response_header_copy) */
 	size_t header_used;
+	struct sse_stream *stream; /* instead of body: an event stream (sse_open in sse.h) */
 };
 
 /** A request handler: reads req, fills res. A handler that sets an error status
@@ -63,6 +65,12 @@ const char *http_header(const struct http_request *req, const char *name);
 const char *http_query(const struct http_request *req, const char *name);
 /** Whether address is one of the comma-separated addresses in list. */
 int http_address_in_list(const char *address, const char *list);
+/**
+ * Behind a trusted proxy (out, the peer's address, is in the trusted list),
+ * replaces out with the client named by header (X-Forwarded-For): the
+ * right-most address that is not itself trusted. Leaves out alone otherwise.
+ */
+void http_forwarded_client(const char *header, const char *trusted, char *out, size_t len);
 /**
  * A positive id from a path segment, query or form value: 1 to 18 ASCII digits
  * (so "/people/1x" is not person 1, and no id overflows). 0 when it is not one.

@@ -26,6 +26,7 @@
 #include "core/log.h"
 #include "core/xmalloc.h"
 #include "http/router.h"
+#include "http/sse.h"
 
 /* Status codes counted separately in /metrics; others are counted as "other". */
 static const unsigned counted_status[] = {200, 201, 204, 301, 302, 303, 304, 400, 401, 403, 404,
@@ -165,13 +166,9 @@ int http_address_in_list(const char *address, const char *list)
  * written by the client and prove nothing. Anything that is not an IP address
  * leaves the peer's address in place.
  */
-static void forwarded_address(struct MHD_Connection *conn, const char *trusted, char *out,
-                              size_t len)
+void http_forwarded_client(const char *header, const char *trusted, char *out, size_t len)
 {
-	if (!trusted || !*trusted || !http_address_in_list(out, trusted))
-		return;
-	const char *header = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For");
-	if (!header)
+	if (!header || !trusted || !*trusted || !http_address_in_list(out, trusted))
 		return;
 	size_t end = strlen(header);
 	while (end > 0) {
@@ -198,6 +195,13 @@ static void forwarded_address(struct MHD_Connection *conn, const char *trusted, 
 		}
 		end = start - 1;
 	}
+}
+
+static void forwarded_address(struct MHD_Connection *conn, const char *trusted, char *out,
+                              size_t len)
+{
+	http_forwarded_client(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For"),
+	                      trusted, out, len);
 }
 
 /* The peer's address as text. Behind a reverse proxy this is the proxy's. */
@@ -243,7 +247,10 @@ static enum MHD_Result send_response(struct request_ctx *ctx, struct MHD_Connect
 {
 	struct http_response *res = &ctx->res;
 	struct MHD_Response *r;
-	if (res->static_body) {
+	if (res->stream) {
+		r = sse_response(res->stream);
+		res->stream = NULL; /* libmicrohttpd owns it now, even if r is NULL */
+	} else if (res->static_body) {
 		r = MHD_create_response_from_buffer(res->static_size, (void *)res->static_body,
 		                                    MHD_RESPMEM_PERSISTENT);
 		ctx->sent = res->static_size;
@@ -468,7 +475,8 @@ struct http_server *http_server_start(const struct http_server_options *opt, cha
 	if (threads < 1)
 		threads = 1;
 	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
-	                 MHD_USE_TURBO | (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+	                 MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME /* event streams (sse.c) */ |
+	                 (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);
 	s->daemon = MHD_start_daemon(
 	    flags, (uint16_t)opt->port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
 	    mhd_log, NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE, threads,
@@ -501,6 +509,9 @@ void http_server_stop(struct http_server *s)
 	MHD_socket listener = MHD_quiesce_daemon(s->daemon);
 	if (listener != MHD_INVALID_SOCKET)
 		close(listener);
+	/* Event streams never finish by themselves, and libmicrohttpd must not stop
+	 * with connections suspended: end them first. */
+	sse_shutdown();
 	struct timespec start;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (atomic_load(&s->in_flight) > 0 && seconds_since(&start) < LIMIT_SHUTDOWN_SECONDS) {

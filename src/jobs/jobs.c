@@ -19,6 +19,8 @@
 
 #include "core/log.h"
 #include "app/pressure/pressure.h"
+#include "app/privacy/privacy.h"
+#include "app/notifications/notifications.h"
 #include "mail/mail.h"
 
 /* How often a failing job's error is logged again while it keeps failing. */
@@ -47,6 +49,8 @@ static int job_mail(struct db *db, const struct config *cfg, const atomic_bool *
 static const struct job jobs[] = {
     {"mail", 5, 1, job_mail},
     {"pressure-reminders", 300, 0, pressure_reminders_job}, /* src/app/pressure/reminders.c */
+    {"retention", 3600, 0, privacy_retention_job},          /* src/app/privacy/retention.c */
+    {"digests", 300, 0, notifications_digest_job},          /* src/app/notifications/digest.c */
 };
 #define N_JOBS (sizeof jobs / sizeof jobs[0])
 

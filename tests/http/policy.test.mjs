@@ -90,6 +90,16 @@ const matrix = {
   'POST /admin/people/{id}/memberships/{org}/remove': ['/admin/people/VICTIM/memberships/PRACTICE/remove', admin],
   'POST /admin/people/{id}/deactivate': ['/admin/people/VICTIM/deactivate', admin],
   'POST /admin/people/{id}/reactivate': ['/admin/people/VICTIM/reactivate', admin],
+  // Data protection (tests/http/privacy.test.mjs): everyone signed in exports their own
+  // data; administrators export anyone's, remove a deactivated person's details, and
+  // set how long records are kept.
+  'GET /account/export': ['/account/export', signedIn],
+  'GET /account/export.json': ['/account/export.json', signedIn],
+  'GET /admin/people/{id}/export': ['/admin/people/VICTIM/export', admin],
+  'GET /admin/people/{id}/export.json': ['/admin/people/VICTIM/export.json', admin],
+  'POST /admin/people/{id}/anonymise': ['/admin/people/VICTIM/anonymise', admin],
+  'GET /admin/retention': ['/admin/retention', admin],
+  'POST /admin/retention': ['/admin/retention', admin],
   // The audit trail shows who did what to whom: administrators only.
   'GET /admin/audit': ['/admin/audit', admin],
   'GET /admin/audit.csv': ['/admin/audit.csv', admin],
@@ -118,6 +128,88 @@ const matrix = {
   'POST /pressure/surges': ['/pressure/surges', executive],
   'POST /pressure/surges/{id}/end': ['/pressure/surges/999999/end', executive],
   'POST /pressure/settings': ['/pressure/settings', executive],
+  // Live updates (tests/http/pressure_live.test.mjs) carry no figures: anyone signed in.
+  // Asked without "Accept: text/event-stream", an allowed visitor gets a 406 page, not a stream.
+  'GET /pressure/live': ['/pressure/live', signedIn],
+  // The teleconference briefing (tests/http/pressure_briefing.test.mjs): everyone signed in
+  // reads it (partners the suppressed version); the executive writes it and sends it.
+  'GET /pressure/briefing': ['/pressure/briefing', signedIn],
+  'GET /pressure/briefing.pdf': ['/pressure/briefing.pdf', signedIn],
+  'POST /pressure/briefing/items': ['/pressure/briefing/items', executive],
+  'POST /pressure/briefing/items/{id}': ['/pressure/briefing/items/999999', executive],
+  'POST /pressure/briefing/items/{id}/delete': ['/pressure/briefing/items/999999/delete', executive],
+  'GET /pressure/briefing/recipients': ['/pressure/briefing/recipients', executive],
+  'POST /pressure/briefing/recipients': ['/pressure/briefing/recipients', executive],
+  'POST /pressure/briefing/recipients/{id}/remove': ['/pressure/briefing/recipients/999999/remove', executive],
+  'POST /pressure/briefing/send': ['/pressure/briefing/send', executive],
+  // Pressure aggregates (tests/http/pressure_summary*.test.mjs): the dashboard, the totals CSV
+  // and the summary API for everyone signed in (suppressed unless executive); every return
+  // in full for the executive. Another practice's returns through the API answer 404 (as if
+  // there were no such practice), which this matrix counts as let through.
+  'GET /pressure/dashboard': ['/pressure/dashboard', signedIn],
+  'GET /pressure/summary.csv': ['/pressure/summary.csv', signedIn],
+  'GET /pressure/returns.csv': ['/pressure/returns.csv', executive],
+  'GET /api/v1/pressure/summary': ['/api/v1/pressure/summary', signedIn],
+  'GET /api/v1/pressure/returns': ['/api/v1/pressure/returns?practice=Z80001', members],
+  'POST /api/v1/pressure/returns': ['/api/v1/pressure/returns', members],
+  // Discussions (tests/http/discussions.test.mjs): everyone signed in reaches the pages, and
+  // each handler then answers 404 for a space, thread or post the visitor may not see;
+  // spaces are arranged by the executive, who also moderates; groups are administered.
+  'GET /discussions': ['/discussions', signedIn],
+  'GET /discussions/questions': ['/discussions/questions', executive],
+  'GET /discussions/spaces/new': ['/discussions/spaces/new', executive],
+  'POST /discussions/spaces': ['/discussions/spaces', executive],
+  'GET /discussions/spaces/{id}': ['/discussions/spaces/1', signedIn],
+  'GET /discussions/spaces/{id}/edit': ['/discussions/spaces/1/edit', executive],
+  'POST /discussions/spaces/{id}/edit': ['/discussions/spaces/1/edit', executive],
+  'POST /discussions/spaces/{id}/position': ['/discussions/spaces/1/position', executive],
+  'GET /discussions/spaces/{id}/threads/new': ['/discussions/spaces/1/threads/new', signedIn],
+  'POST /discussions/spaces/{id}/threads': ['/discussions/spaces/1/threads', signedIn],
+  'GET /discussions/threads/{id}': ['/discussions/threads/999999', signedIn],
+  'POST /discussions/threads/{id}/posts': ['/discussions/threads/999999/posts', signedIn],
+  'POST /discussions/threads/{id}/pin': ['/discussions/threads/999999/pin', executive],
+  'POST /discussions/threads/{id}/lock': ['/discussions/threads/999999/lock', executive],
+  'POST /discussions/threads/{id}/move': ['/discussions/threads/999999/move', executive],
+  'GET /discussions/posts/{id}/edit': ['/discussions/posts/999999/edit', signedIn],
+  'POST /discussions/posts/{id}/edit': ['/discussions/posts/999999/edit', signedIn],
+  'GET /discussions/posts/{id}/history': ['/discussions/posts/999999/history', signedIn],
+  'POST /discussions/posts/{id}/delete': ['/discussions/posts/999999/delete', signedIn],
+  'GET /discussions/posts/{id}/hide': ['/discussions/posts/999999/hide', executive],
+  'POST /discussions/posts/{id}/hide': ['/discussions/posts/999999/hide', executive],
+  'POST /discussions/posts/{id}/react': ['/discussions/posts/999999/react', signedIn],
+  'POST /discussions/posts/{id}/official': ['/discussions/posts/999999/official', executive],
+  'GET /admin/groups': ['/admin/groups', admin],
+  'POST /admin/groups': ['/admin/groups', admin],
+  'GET /admin/groups/{id}': ['/admin/groups/999999', admin],
+  'POST /admin/groups/{id}/members': ['/admin/groups/999999/members', admin],
+  'POST /admin/groups/{id}/members/{person}/remove': ['/admin/groups/999999/members/1/remove', admin],
+  // Search (tests/http/search.test.mjs): everyone signed in; results are filtered per person.
+  'GET /search': ['/search', signedIn],
+  // Discussions in the JSON API (tests/http/discussions_api.test.mjs): signed in; each object is
+  // then shown or refused by the space's visibility, as on the pages.
+  'GET /api/v1/spaces': ['/api/v1/spaces', signedIn],
+  'GET /api/v1/spaces/{id}/threads': ['/api/v1/spaces/1/threads', signedIn],
+  'POST /api/v1/spaces/{id}/threads': ['/api/v1/spaces/1/threads', signedIn],
+  'GET /api/v1/threads/{id}': ['/api/v1/threads/999999', signedIn],
+  'POST /api/v1/threads/{id}/posts': ['/api/v1/threads/999999/posts', signedIn],
+  'POST /api/v1/posts/{id}/reactions': ['/api/v1/posts/999999/reactions', signedIn],
+  'DELETE /api/v1/posts/{id}/reactions/{kind}': ['/api/v1/posts/999999/reactions/agree', signedIn],
+  'GET /api/v1/search': ['/api/v1/search?q=winter', signedIn],
+  // Feeds (tests/http/feed.test.mjs): keys are managed signed in; a feed checks its own key.
+  'GET /discussions/feeds': ['/discussions/feeds', signedIn],
+  'POST /discussions/feeds': ['/discussions/feeds', signedIn],
+  'POST /discussions/feeds/revoke': ['/discussions/feeds/revoke', signedIn],
+  'GET /discussions/spaces/{id}/feed.atom': ['/discussions/spaces/1/feed.atom', everyone],
+  // Notifications (tests/http/notifications.test.mjs): everyone signed in, own rows only;
+  // a space's level answers 404 for a space the visitor may not see.
+  'GET /notifications': ['/notifications', signedIn],
+  'POST /notifications/read': ['/notifications/read', signedIn],
+  'GET /notifications/settings': ['/notifications/settings', signedIn],
+  'POST /notifications/settings': ['/notifications/settings', signedIn],
+  'GET /notifications/spaces/{id}': ['/notifications/spaces/999999', signedIn],
+  'POST /notifications/spaces/{id}': ['/notifications/spaces/999999', signedIn],
+  'GET /notifications/{id}': ['/notifications/999999', signedIn],
+  'POST /notifications/{id}/read': ['/notifications/999999/read', signedIn],
 };
 
 /** The routes in src/app/routes.c, as "METHOD /pattern". */

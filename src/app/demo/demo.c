@@ -7,6 +7,7 @@
  */
 #include "app/demo/demo.h"
 
+#include "app/discussions/discussions.h"
 #include "app/people/people.h"
 #include "app/pressure/pressure.h"
 #include "auth/password.h"
@@ -182,6 +183,8 @@ int demo_load(struct db *db, int *n_organisations, char *err, size_t errlen)
 		rc = demo_person(c, i, hash, now);
 	if (rc == DB_OK) /* a few pressure returns: src/app/pressure/demo.c */
 		rc = pressure_demo_load(c, now);
+	if (rc == DB_OK) /* spaces, threads and replies: src/app/discussions/demo.c */
+		rc = discussions_demo_load(c, now);
 	if (rc == DB_OK)
 		rc = db_commit(c);
 	if (rc != DB_OK) {
