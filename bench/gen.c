@@ -115,7 +115,8 @@ static int organisations(struct gen *g)
 	for (int i = 0; i < g->n_pcns; i++) {
 		snprintf(ods, sizeof ods, "BP%04d", i);
 		snprintf(name, sizeof name, "Primary Care Network %d", i + 1);
-		if (organisation(g, ods, name, "pcn", g->localities[i * g->n_localities / g->n_pcns], 0))
+		if (organisation(g, ods, name, "pcn",
+		                 g->localities[i * g->n_localities / g->n_pcns], 0))
 			return -1;
 		g->pcns[i] = g->last_id;
 	}
@@ -143,15 +144,16 @@ static int people(struct gen *g)
 		return -1;
 	int partners = gen_count(g->scale, 200, 1);
 	for (int i = 0; i < g->n_people; i++) {
-		const char *role = i == 0              ? "administrator"
-		                   : i <= 15           ? "executive"
+		const char *role = i == 0               ? "administrator"
+		                   : i <= 15            ? "executive"
 		                   : i <= 15 + partners ? "partner"
-		                                       : "member";
+		                                        : "member";
 		snprintf(email, sizeof email, "person%d@bench.example", i);
 		snprintf(name, sizeof name, "Bench Person %d", i);
 		struct db_stmt *st = db_prepare(
-		    g->c, "INSERT INTO people (email, name, role, password_hash, totp_secret, "
-		          "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id");
+		    g->c,
+		    "INSERT INTO people (email, name, role, password_hash, totp_secret, "
+		    "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id");
 		if (!st)
 			return -1;
 		db_bind_text(st, 1, email);
@@ -246,7 +248,8 @@ static int weeks(struct gen *g)
 		if (period_at(g, t, &period))
 			return -1;
 		for (int i = 0; i < g->n_practices; i++)
-			if (pressure_return(g, period.id, i, level_for(g, t, false), period.opens_at + 2 * 86400))
+			if (pressure_return(g, period.id, i, level_for(g, t, false),
+			                    period.opens_at + 2 * 86400))
 				return -1;
 	}
 	return 0;
@@ -265,8 +268,9 @@ static int surges(struct gen *g)
 		snprintf(from, sizeof from, "%04d-12-01", y);
 		snprintf(to, sizeof to, "%04d-12-14", y);
 		struct db_stmt *st = db_prepare(
-		    g->c, "INSERT INTO pressure_surges (all_localities, starts_on, ends_on, reason, "
-		          "declared_by, created_at) VALUES (1, $1, $2, 'Winter surge', $3, $4)");
+		    g->c,
+		    "INSERT INTO pressure_surges (all_localities, starts_on, ends_on, reason, "
+		    "declared_by, created_at) VALUES (1, $1, $2, 'Winter surge', $3, $4)");
 		if (!st)
 			return -1;
 		db_bind_text(st, 1, from);
@@ -340,6 +344,8 @@ int main(int argc, char **argv)
 	struct db_stmt *st = g.c ? db_prepare(g.c, "SELECT count(*) FROM people") : NULL;
 	if (!st || db_step(st) != DB_ROW || db_col_int(st, 0) != 0) {
 		fprintf(stderr, "shoal-bench-gen: the database must be new and empty\n");
+		db_release(g.c);
+		db_close(db);
 		return 1;
 	}
 	db_reset(st);
@@ -353,5 +359,10 @@ int main(int argc, char **argv)
 		printf("shoal-bench-gen: done in %.1f s\n", gen_seconds(&t0));
 	db_release(g.c);
 	db_close(db);
+	free(g.localities);
+	free(g.pcns);
+	free(g.practices);
+	free(g.list_sizes);
+	free(g.people);
 	return rc ? 1 : 0;
 }

@@ -10,7 +10,7 @@
 #include "db/db.h"
 
 /* Known to bench/run.mjs, which signs in as the generated people. */
-#define BENCH_PASSWORD "bench-password-2026"
+#define BENCH_PASSWORD    "bench-password-2026"
 #define BENCH_TOTP_SECRET "JBSWY3DPEHPK3PXP"
 
 struct gen {

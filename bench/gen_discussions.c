@@ -29,10 +29,14 @@ static const char *const bodies[] = {
 #define N_BODIES (sizeof bodies / sizeof bodies[0])
 
 static const char *const titles[] = {
-    "Winter access: same-day demand",   "Shared-care protocols and workload shift",
-    "Flu and COVID-19 vaccination stock", "NHS 111 bookings over the cap",
-    "Estates: leases and repairs",        "Recruiting ARRS roles across the PCN",
-    "Discharge letters asking GPs to chase results", "Premises funding this year",
+    "Winter access: same-day demand",
+    "Shared-care protocols and workload shift",
+    "Flu and COVID-19 vaccination stock",
+    "NHS 111 bookings over the cap",
+    "Estates: leases and repairs",
+    "Recruiting ARRS roles across the PCN",
+    "Discharge letters asking GPs to chase results",
+    "Premises funding this year",
 };
 #define N_TITLES (sizeof titles / sizeof titles[0])
 
@@ -43,9 +47,10 @@ static int space(struct gen *g, int i, int64_t group, int64_t *id)
 	char name[64];
 	snprintf(name, sizeof name, "Space %d", i + 1);
 	struct db_stmt *st = db_prepare(
-	    g->c, "INSERT INTO spaces (name, description, visibility, group_id, position, "
-	          "created_by, created_at, updated_at) VALUES ($1, 'Discussions for the region', $2, "
-	          "$3, $4, $5, $6, $6) RETURNING id");
+	    g->c,
+	    "INSERT INTO spaces (name, description, visibility, group_id, position, "
+	    "created_by, created_at, updated_at) VALUES ($1, 'Discussions for the region', $2, "
+	    "$3, $4, $5, $6, $6) RETURNING id");
 	if (!st)
 		return -1;
 	db_bind_text(st, 1, name);
@@ -90,8 +95,9 @@ static int group(struct gen *g, int64_t *id)
 static int64_t author(struct gen *g)
 {
 	/* Mostly members, now and then the executive answering. */
-	int i = gen_below(g, 8) == 0 ? 1 + gen_below(g, 15)
-	                              : g->first_member + gen_below(g, g->n_people - g->first_member);
+	int i = gen_below(g, 8) == 0
+	            ? 1 + gen_below(g, 15)
+	            : g->first_member + gen_below(g, g->n_people - g->first_member);
 	return g->people[i];
 }
 
@@ -119,8 +125,9 @@ int gen_discussions(struct gen *g)
 		int64_t space_id = spaces[gen_below(g, 20)];
 		int64_t started = g->now - span + span * t / n_threads;
 		struct db_stmt *st = db_prepare(
-		    g->c, "INSERT INTO threads (space_id, title, author_id, created_at, last_post_at, "
-		          "question) VALUES ($1, $2, $3, $4, $4, $5) RETURNING id");
+		    g->c,
+		    "INSERT INTO threads (space_id, title, author_id, created_at, last_post_at, "
+		    "question) VALUES ($1, $2, $3, $4, $4, $5) RETURNING id");
 		if (!st) {
 			rc = -1;
 			break;
@@ -136,9 +143,10 @@ int gen_discussions(struct gen *g)
 		for (int p = 0; !rc && p < n_posts; p++) {
 			int b = gen_below(g, (int)N_BODIES);
 			at += 60 + gen_below(g, 3600);
-			st = db_prepare(g->c, "INSERT INTO posts (thread_id, space_id, author_id, "
-			                      "body_source, body_html, created_at) VALUES ($1, $2, $3, "
-			                      "$4, $5, $6) RETURNING id");
+			st = db_prepare(g->c,
+			                "INSERT INTO posts (thread_id, space_id, author_id, "
+			                "body_source, body_html, created_at) VALUES ($1, $2, $3, "
+			                "$4, $5, $6) RETURNING id");
 			if (!st) {
 				rc = -1;
 				break;
@@ -153,8 +161,9 @@ int gen_discussions(struct gen *g)
 			post_id = g->last_id;
 		}
 		st = rc ? NULL
-		        : db_prepare(g->c, "UPDATE threads SET last_post_id = $1, last_post_at = $2, "
-		                           "post_count = $3 WHERE id = $4");
+		        : db_prepare(g->c,
+		                     "UPDATE threads SET last_post_id = $1, last_post_at = $2, "
+		                     "post_count = $3 WHERE id = $4");
 		if (!st) {
 			rc = -1;
 			break;

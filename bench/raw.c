@@ -26,8 +26,8 @@ static void *writer(void *arg)
 	(void)arg;
 	while (!atomic_load(&stop)) {
 		struct db_conn *c = db_acquire(db);
-		struct db_stmt *st = c ? db_prepare(c, "INSERT INTO bench_raw (at, body) VALUES ($1, $2)")
-		                       : NULL;
+		struct db_stmt *st =
+		    c ? db_prepare(c, "INSERT INTO bench_raw (at, body) VALUES ($1, $2)") : NULL;
 		if (!st) {
 			atomic_fetch_add(&failed, 1);
 			db_release(c);

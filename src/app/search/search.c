@@ -88,7 +88,8 @@ void search_marked_html(struct buf *out, const char *marked)
 	"p.created_at >= $6 AND p.created_at < $7 "
 
 #define SEARCH_JOINS                                                                               \
-	" JOIN posts p ON p.id = m.id JOIN threads t ON t.id = p.thread_id JOIN spaces s ON s.id = " \
+	" JOIN posts p ON p.id = m.id JOIN threads t ON t.id = p.thread_id JOIN spaces s ON s.id " \
+	"= "                                                                                       \
 	"p.space_id JOIN people a ON a.id = p.author_id "
 
 static const char sqlite_sql[] =
@@ -112,8 +113,9 @@ static const char postgres_sql[] =
     "hits ORDER BY id DESC LIMIT " SEARCH_CANDIDATES "), top AS (SELECT p.id, "
     "ts_rank(p.search_vector, w.q) + CASE WHEN o.first AND t.search_vector @@ w.q THEN 1 ELSE "
     "0 END AS r, o.first FROM m" SEARCH_JOINS "CROSS JOIN w CROSS JOIN LATERAL (SELECT p.id = "
-    "(SELECT min(f.id) FROM posts f WHERE f.thread_id = p.thread_id) AS first) o WHERE true"
-    SEARCH_FILTERS "ORDER BY r DESC, p.id DESC LIMIT $8 OFFSET $9) SELECT p.id, p.thread_id, "
+    "(SELECT min(f.id) FROM posts f WHERE f.thread_id = p.thread_id) AS first) o WHERE "
+    "true" SEARCH_FILTERS
+    "ORDER BY r DESC, p.id DESC LIMIT $8 OFFSET $9) SELECT p.id, p.thread_id, "
     "t.title, s.id, s.name, a.name, p.created_at, CASE WHEN m.first THEN ts_headline('english', "
     "t.title, w.q, 'HighlightAll=true, StartSel=' || chr(2) || ', StopSel=' || chr(3)) ELSE '' "
     "END, ts_headline('english', p.body_source, w.q, 'MaxFragments=2, MaxWords=30, "
