@@ -87,19 +87,24 @@ void search_marked_html(struct buf *out, const char *marked)
 	"($4 = 0 OR p.space_id = $4) AND ($5 = '' OR lower(a.name) LIKE $5 ESCAPE '\\') AND "      \
 	"p.created_at >= $6 AND p.created_at < $7 "
 
-#define SEARCH_JOINS                                                                               \
-	" JOIN posts p ON p.id = m.id JOIN threads t ON t.id = p.thread_id JOIN spaces s ON s.id " \
-	"= "                                                                                       \
-	"p.space_id JOIN people a ON a.id = p.author_id "
+/* From the candidates m to their posts, threads, spaces and authors. On SQLite the CROSS
+ * JOINs fix that order: with the filters' parameters unknown when the statement is
+ * prepared, its planner would otherwise walk all of posts and look each up in m. */
+#define SEARCH_JOINS_AFTER_POSTS                                                                   \
+	" JOIN threads t ON t.id = p.thread_id JOIN spaces s ON s.id = p.space_id JOIN people a "  \
+	"ON "                                                                                      \
+	"a.id = p.author_id "
+#define SEARCH_JOINS        " JOIN posts p ON p.id = m.id" SEARCH_JOINS_AFTER_POSTS
+#define SEARCH_JOINS_SQLITE " CROSS JOIN posts p ON p.id = m.id" SEARCH_JOINS_AFTER_POSTS
 
 static const char sqlite_sql[] =
     "WITH m AS (SELECT rowid AS id, bm25(post_search, 4.0, 1.0) AS r FROM post_search WHERE "
     "post_search MATCH $3 ORDER BY rowid DESC LIMIT " SEARCH_CANDIDATES "), top AS (SELECT p.id, "
-    "m.r FROM m" SEARCH_JOINS "WHERE true" SEARCH_FILTERS "ORDER BY m.r, p.id DESC LIMIT $8 "
+    "m.r FROM m" SEARCH_JOINS_SQLITE "WHERE true" SEARCH_FILTERS "ORDER BY m.r, p.id DESC LIMIT $8 "
     "OFFSET $9) SELECT p.id, p.thread_id, t.title, s.id, s.name, a.name, p.created_at, "
     "highlight(post_search, 0, char(2), char(3)), snippet(post_search, 1, char(2), char(3), "
     "'…', 30), (SELECT count(*) FROM posts x WHERE x.thread_id = p.thread_id AND x.id < p.id) "
-    "FROM top m JOIN post_search ON post_search.rowid = m.id" SEARCH_JOINS
+    "FROM top m CROSS JOIN post_search ON post_search.rowid = m.id" SEARCH_JOINS_SQLITE
     "WHERE post_search MATCH $3 ORDER BY m.r, p.id DESC";
 
 /* websearch_to_tsquery accepts any text without error (quotes, -, or). A title
