@@ -135,7 +135,7 @@ function wrk(url, { headers = {}, script, duration = seconds, connections = CONN
   };
   const socketErrors = out.match(/Socket errors: (.*)/)?.[1];
   const non2xx = Number(out.match(/Non-2xx or 3xx responses: (\d+)/)?.[1] || 0);
-  if (!rps) return { error: `wrk failed: ${out.slice(-300)}` };
+  if (!rps) return { error: `no request was answered within ${duration} s` };
   return { rps, p50: ms('50'), p99: ms('99'), requests: Number(out.match(/(\d+) requests in/)[1]), socketErrors, non2xx };
 }
 
