@@ -40,6 +40,10 @@ const memberId = sql(shoal.db, `SELECT id FROM people WHERE email = '${demo.memb
 const org = sql(shoal.db, "SELECT id FROM organisations WHERE ods_code = 'Z80001'");
 const period = (await as.lead.get('/pressure/practices/Z80001/return')).text.match(/name="period" value="(\d+)"/)[1];
 
+// A space every member sees, and a thread in it, from the demo discussions.
+const space = sql(shoal.db, "SELECT id FROM spaces WHERE visibility = 'members' ORDER BY id LIMIT 1");
+const thread = sql(shoal.db, `SELECT id FROM threads WHERE space_id = ${space} ORDER BY id LIMIT 1`);
+
 const cookie = (c) => [...c.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
 const form = (c, fields) => new URLSearchParams({ csrf: c.csrf, ...fields }).toString();
 
@@ -62,6 +66,12 @@ const targets = [
   { name: 'invitation form', who: as.lead, method: 'POST', path: '/invitations/new', data: { name: 'Alex Example', email: 'alex.sqlmap@riverside.wyvern.example', role: 'member', organisation: org } },
   { name: 'pressure return form', who: as.lead, method: 'POST', path: '/pressure/practices/Z80001/return', data: { period, level: '2', appts_gp: '180', clinical_staff: '20', staff_pct: '88', absences: '2', incident: 'minor', incident_detail: 'Phones down', action_plan: 'Call back', comments: 'Flu clinics' } },
   { name: 'pressure practice page (path ODS code)', who: as.lead, method: 'GET', path: '/pressure/practices/Z80001*' },
+  { name: 'search', who: as.member, method: 'GET', path: `/search?q=winter+plans&space=${space}&author=shah&page=1` },
+  { name: 'space page (path id)', who: as.member, method: 'GET', path: `/discussions/spaces/${space}*` },
+  { name: 'thread page (path id)', who: as.member, method: 'GET', path: `/discussions/threads/${thread}*?page=1` },
+  { name: 'new thread form', who: as.member, method: 'POST', path: `/discussions/spaces/${space}/threads`, data: { title: 'Winter plans for the PCN', body: 'What is everyone doing about **flu clinics**?' } },
+  { name: 'reply form', who: as.member, method: 'POST', path: `/discussions/threads/${thread}/posts`, data: { body: 'Agreed, we will do the same.' } },
+  { name: 'API search (Bearer token)', bearer: true, method: 'GET', path: '/api/v1/search?q=winter' },
   { name: 'API /me (Bearer token)', bearer: true, method: 'GET', path: '/api/v1/me' },
   // An id nobody holds: 404 is the normal answer (revoking a real one would end the test's token).
   { name: 'API token revoke (path id)', bearer: true, method: 'DELETE', path: `/api/v1/tokens/${Number(tokenId) + 1000}*`, ignore: '404' },
