@@ -72,6 +72,9 @@ const targets = [
   { name: 'new thread form', who: as.member, method: 'POST', path: `/discussions/spaces/${space}/threads`, data: { title: 'Winter plans for the PCN', body: 'What is everyone doing about **flu clinics**?' } },
   { name: 'reply form', who: as.member, method: 'POST', path: `/discussions/threads/${thread}/posts`, data: { body: 'Agreed, we will do the same.' } },
   { name: 'API search (Bearer token)', bearer: true, method: 'GET', path: '/api/v1/search?q=winter' },
+  { name: 'API pressure return (JSON)', bearer: true, method: 'POST', path: '/api/v1/pressure/returns', json: { practice: 'Z80001', level: 2, comments: 'Flu clinics' } },
+  { name: 'API new thread (JSON)', bearer: true, method: 'POST', path: `/api/v1/spaces/${space}/threads`, json: { title: 'Winter plans', body: 'What is everyone doing?' } },
+  { name: 'API reply (JSON)', bearer: true, method: 'POST', path: `/api/v1/threads/${thread}/posts`, json: { body: 'Agreed, we will do the same.' } },
   { name: 'API /me (Bearer token)', bearer: true, method: 'GET', path: '/api/v1/me' },
   // An id nobody holds: 404 is the normal answer (revoking a real one would end the test's token).
   { name: 'API token revoke (path id)', bearer: true, method: 'DELETE', path: `/api/v1/tokens/${Number(tokenId) + 1000}*`, ignore: '404' },
@@ -84,6 +87,7 @@ function sqlmap(t, i) {
   if (t.bearer) args.push('-H', `Authorization: Bearer ${token}`);
   else if (t.who.cookies.size) args.push('--cookie', cookie(t.who));
   if (t.data) args.push('--data', form(t.who, t.data));
+  if (t.json) args.push('--data', JSON.stringify(t.json), '-H', 'Content-Type: application/json');
   if (t.ignore) args.push('--ignore-code', t.ignore);
   if (t.path.includes('?') && !t.path.includes('*')) args.push('--skip-static');
   return new Promise((resolve) => {
