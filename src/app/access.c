@@ -13,6 +13,7 @@
 #include "auth/session.h"
 #include "core/log.h"
 #include "core/xmalloc.h"
+#include "http/multipart.h"
 #include "render/json.h"
 
 #define CSRF_COOKIE "shoal_csrf"
@@ -21,6 +22,7 @@ struct request_state {
 	struct viewer viewer;
 	struct form form;
 	json_t *json; /* the parsed body of an API request sent as application/json */
+	struct multipart *multipart; /* a multipart/form-data body's parts, or NULL */
 	char anonymous_csrf[AUTH_TOKEN_CHARS + 1];
 };
 
@@ -39,6 +41,47 @@ const struct form *access_form(const struct http_request *req)
 {
 	static const struct form empty;
 	return req->state ? &state_of(req)->form : &empty;
+}
+
+const struct multipart *access_multipart(const struct http_request *req)
+{
+	return req->state ? state_of(req)->multipart : NULL;
+}
+
+int access_may_upload(struct http_request *req)
+{
+	struct app *app = req->app;
+	const char *cookie = http_cookie(req, SESSION_COOKIE);
+	if (!cookie)
+		return 0;
+	struct db_conn *c = db_acquire(app->db);
+	if (!c)
+		return 0;
+	struct viewer v = {0};
+	int rc = session_load_viewer(c, cookie, &v);
+	db_release(c);
+	/* Whether v could attach a file anywhere; the handler asks again about the space. */
+	return rc > 0 && policy_may_attach(&v, true, false);
+}
+
+/* A form sent as multipart/form-data (one that can carry files): its text fields
+ * go into the same struct form as an urlencoded body's, so handlers and the CSRF
+ * check read them alike; its files stay in the body (access_multipart). */
+static int parse_multipart(struct http_request *req, struct http_response *res)
+{
+	struct request_state *st = state_of(req);
+	char err[160] = "a field is not UTF-8, or the form has too many fields";
+	st->multipart = xmalloc(sizeof *st->multipart);
+	if (multipart_parse(st->multipart, http_header(req, "Content-Type"),
+	                    req->body.data ? req->body.data : "", req->body.len, err, sizeof err) ||
+	    multipart_form(st->multipart, &st->form)) {
+		log_info("request %s: bad multipart body: %s", req->id, err);
+		res->status = 400;
+		res->reason =
+		    "This form could not be read. Go back, reload the page and try again.";
+		return 1;
+	}
+	return 0;
 }
 
 const json_t *access_json(const struct http_request *req)
@@ -182,6 +225,9 @@ int access_before(struct http_request *req, struct http_response *res)
 		res->status = 400;
 		return 1;
 	}
+	if (is_state_changing(req->method) && multipart_is_form_data(type) &&
+	    parse_multipart(req, res))
+		return 1;
 	enum access need = (enum access)req->route->access;
 	if (!policy_allows(&st->viewer, need)) {
 		if (access_is_api(req))
@@ -223,6 +269,7 @@ void access_after(struct http_request *req)
 	if (!st)
 		return;
 	form_free(&st->form);
+	free(st->multipart);
 	json_decref(st->json);
 	free(st);
 	req->state = NULL;

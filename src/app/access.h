@@ -13,6 +13,7 @@
 
 #include "auth/policy.h"
 #include "http/form.h"
+#include "http/multipart.h"
 #include "http/http.h"
 
 #include <jansson.h>
@@ -37,6 +38,16 @@ void access_set_session_cookie(struct http_response *res, const char *token);
  * application/json (NULL otherwise); access_before refused it if it broke a
  * limit (LIMIT_JSON_BYTES, LIMIT_JSON_DEPTH) or was not JSON. */
 const json_t *access_json(const struct http_request *req);
+/** The parts of a POST sent as multipart/form-data (files included; their data
+ * points into the request body), or NULL for any other request. Its text fields
+ * are in access_form too. */
+const struct multipart *access_multipart(const struct http_request *req);
+/**
+ * For http_server_options.may_send_large_body: whether the request, when its
+ * headers arrive, comes from a signed-in browser session that may attach files
+ * (so may send an upload's larger body). Anyone else keeps LIMIT_BODY_BYTES.
+ */
+int access_may_upload(struct http_request *req);
 /** Whether the request came over the JSON API. */
 int access_is_api(const struct http_request *req);
 

@@ -23,6 +23,9 @@ struct app {
 /** The routes of every feature, in one table (routes.c). */
 extern const struct http_route app_routes[];
 extern const int app_n_routes;
+/** The routes allowed a larger body than LIMIT_BODY_BYTES (uploads), in routes.c. */
+extern const struct http_body_limit app_body_limits[];
+extern const int app_n_body_limits;
 
 /** Reads installation settings (the collective's name, demo flag) into app. Returns 0 or < 0. */
 int app_load_settings(struct app *app, char *err, size_t errlen);

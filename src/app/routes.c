@@ -205,6 +205,9 @@ const struct http_route app_routes[] = {
     {"POST", "/discussions/feeds", discussions_feeds_create, ACCESS_SIGNED_IN},
     {"POST", "/discussions/feeds/revoke", discussions_feeds_revoke, ACCESS_SIGNED_IN},
     {"GET", "/discussions/spaces/{id}/feed.atom", discussions_feed, ACCESS_PUBLIC},
+    /* Files attached to posts: src/app/discussions/attachments.c (404 unless the viewer
+     * may see the post) */
+    {"GET", "/discussions/attachments/{id}/{name}", discussions_attachment, ACCESS_SIGNED_IN},
     /* Data protection: subject access exports, removing a deactivated person's details,
      * retention of audit entries and returns: src/app/privacy/ (literal paths first) */
     {"GET", "/account/export", privacy_export_own_page, ACCESS_SIGNED_IN},
@@ -216,3 +219,11 @@ const struct http_route app_routes[] = {
     {"POST", "/admin/retention", privacy_retention_save, ACCESS_ADMIN},
 };
 const int app_n_routes = sizeof app_routes / sizeof app_routes[0];
+
+/* The forms that carry attachments may send 20 MB of files plus the form; every
+ * other route keeps LIMIT_BODY_BYTES (src/app/discussions/attachments.h). */
+const struct http_body_limit app_body_limits[] = {
+    {"POST", "/discussions/spaces/{id}/threads", ATTACH_BODY_BYTES, ATTACH_TOO_LARGE},
+    {"POST", "/discussions/threads/{id}/posts", ATTACH_BODY_BYTES, ATTACH_TOO_LARGE},
+};
+const int app_n_body_limits = sizeof app_body_limits / sizeof app_body_limits[0];

@@ -307,3 +307,17 @@ bool policy_may_set_retention(const struct viewer *v)
 {
 	return v->role == ROLE_ADMINISTRATOR;
 }
+
+/* Attachments of discussion posts (src/app/discussions/attachments.c). */
+bool policy_may_download_attachment(const struct viewer *v, bool sees_space, bool post_removed)
+{
+	/* A deleted or hidden post's text never reaches a page, for anyone; nor do its files. */
+	return policy_allows(v, ACCESS_SIGNED_IN) && sees_space && !post_removed;
+}
+
+bool policy_may_attach(const struct viewer *v, bool sees_space, bool thread_locked)
+{
+	/* Whoever may write the post may attach files to it, once fully signed in (two-step
+	 * sign-in done): the server asks this before reading an upload's body. */
+	return policy_allows(v, ACCESS_SIGNED_IN) && policy_may_post(v, sees_space, thread_locked);
+}

@@ -180,4 +180,12 @@ bool policy_may_anonymise(const struct viewer *v, int64_t person_id, bool deacti
  * administrators. */
 bool policy_may_set_retention(const struct viewer *v);
 
+/** Attachments of discussion posts (src/app/discussions/attachments.c). Whether v may
+ * download a file attached to a post in a space v sees (sees_space, from
+ * policy_may_see_space): never while the post is deleted or hidden (post_removed). */
+bool policy_may_download_attachment(const struct viewer *v, bool sees_space, bool post_removed);
+/** Whether v may attach files to a new thread or a reply: whoever may write the post,
+ * fully signed in (asked with sees_space true before an upload's body is read). */
+bool policy_may_attach(const struct viewer *v, bool sees_space, bool thread_locked);
+
 #endif

@@ -33,7 +33,7 @@ void buf_clear(struct buf *b)
 }
 
 /* Makes room for n more bytes plus the terminating NUL. */
-static int buf_reserve(struct buf *b, size_t n)
+int buf_reserve(struct buf *b, size_t n)
 {
 	if (n > b->cap || b->len > b->cap - n) {
 		b->overflow = 1;

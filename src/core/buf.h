@@ -28,6 +28,8 @@ void buf_init(struct buf *b, size_t cap);
 void buf_free(struct buf *b);
 /** Empties the buffer, keeping its memory. */
 void buf_clear(struct buf *b);
+/** Makes room for n more bytes (one allocation for a body of known length); 0, or -1 past cap. */
+int buf_reserve(struct buf *b, size_t n);
 /** Appends n bytes; returns 0, or -1 (and sets the sticky overflow flag) if the
  * cap would be passed. Writers may append freely and check overflow once at the end. */
 int buf_add(struct buf *b, const void *p, size_t n);

@@ -24,7 +24,7 @@ struct config {
 	char trusted_proxies[LIMIT_CONFIG_VALUE_BYTES]; /* addresses whose X-Forwarded-For is
 	                                                   believed */
 	char metrics_from[LIMIT_CONFIG_VALUE_BYTES];    /* addresses that may read /metrics */
-	unsigned threads;                               /* HTTP worker threads; 0 = one per core */
+	unsigned threads;                               /* HTTP worker threads; 0 = four per core */
 	unsigned db_pool;                               /* database connections; 0 = threads + 2 */
 	int quiet;                                      /* no access log or info lines */
 };

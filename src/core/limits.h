@@ -21,6 +21,9 @@
 #define LIMIT_JSON_BYTES         (1u << 18)  /* a JSON API body (256 KiB); more gets 413 */
 #define LIMIT_JSON_DEPTH         32          /* arrays and objects nested; deeper gets 400 */
 
+/* Uploads: multipart bodies (MULTIPART_* in src/http/multipart.h) and attached files
+ * (ATTACH_* in src/app/discussions/attachments.h, the routes' larger body limit). */
+
 /* Configuration (src/core/config.c) */
 #define LIMIT_CONFIG_VALUE_BYTES 1024
 

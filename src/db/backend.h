@@ -30,6 +30,8 @@ struct db_backend {
 	void (*reset)(struct db_stmt *st);
 	int (*exec)(struct db_conn *c, const char *sql);
 	const char *(*errmsg)(struct db_conn *c);
+	int (*bind_blob)(struct db_stmt *st, int idx, const void *p, size_t n);
+	const void *(*col_blob)(struct db_stmt *st, int col, size_t *n);
 };
 
 struct db_conn {

@@ -167,6 +167,17 @@ int db_bind_null(struct db_stmt *st, int idx)
 	return st->conn->be->bind_null(st, idx);
 }
 
+int db_bind_blob(struct db_stmt *st, int idx, const void *p, size_t n)
+{
+	return st->conn->be->bind_blob(st, idx, p ? p : "", n);
+}
+
+const void *db_col_blob(struct db_stmt *st, int col, size_t *n)
+{
+	*n = 0;
+	return st->conn->be->col_blob(st, col, n);
+}
+
 int db_step(struct db_stmt *st)
 {
 	return st->conn->be->step(st);

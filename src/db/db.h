@@ -80,12 +80,18 @@ int db_bind_int(struct db_stmt *st, int idx, int64_t v);
 int db_bind_text(struct db_stmt *st, int idx, const char *s);
 /** Binds SQL NULL. */
 int db_bind_null(struct db_stmt *st, int idx);
+/** Binds n bytes as a BLOB (bytea on PostgreSQL). Not copied, so that a large
+ * file is held once: p must stay valid until db_reset. */
+int db_bind_blob(struct db_stmt *st, int idx, const void *p, size_t n);
 /** Runs the statement, or moves to its next row: DB_ROW, DB_DONE, or < 0. */
 int db_step(struct db_stmt *st) __attribute__((warn_unused_result));
 /** Column col (0-based) of the current row as an integer (0 for NULL). */
 int64_t db_col_int(struct db_stmt *st, int col);
 /** Column col as text; NULL for SQL NULL. */
 const char *db_col_text(struct db_stmt *st, int col);
+/** Column col as bytes (a BLOB or bytea), their count in *n; NULL for SQL NULL.
+ * Valid until the next db_step or db_reset on that statement. */
+const void *db_col_blob(struct db_stmt *st, int col, size_t *n);
 /** Whether column col is SQL NULL. */
 bool db_col_is_null(struct db_stmt *st, int col);
 /** Ends this use of the statement: drops the result and the bindings. */

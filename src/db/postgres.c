@@ -51,6 +51,11 @@ struct pg_stmt {
 	const char *values[PG_MAX_PARAMS];
 	char *copies[PG_MAX_PARAMS]; /* text we xstrdup'd, freed at reset */
 	char ints[PG_MAX_PARAMS][PG_INT_TEXT];
+	/* Binary parameters (blobs): their lengths, and format 1 (0 for text). */
+	int lengths[PG_MAX_PARAMS];
+	int formats[PG_MAX_PARAMS];
+	/* The last bytea column decoded (PQfreemem), or NULL. */
+	unsigned char *blob;
 	int bind_failed; /* a bind was refused: step reports it */
 	PGresult *res;   /* the result of the current run, or NULL before step */
 	int rc;          /* what the last step returned once the run is over */
@@ -216,7 +221,12 @@ static void pg_reset(struct db_stmt *base)
 		free(st->copies[i]);
 		st->copies[i] = NULL;
 		st->values[i] = NULL;
+		st->formats[i] = 0;
+		st->lengths[i] = 0;
 	}
+	if (st->blob)
+		PQfreemem(st->blob);
+	st->blob = NULL;
 	st->bind_failed = 0;
 	st->rc = 0;
 	st->nrows = 0;
@@ -427,6 +437,7 @@ static int bind_slot(struct pg_stmt *st, int idx)
 	}
 	free(st->copies[idx - 1]);
 	st->copies[idx - 1] = NULL;
+	st->formats[idx - 1] = 0;
 	return idx - 1;
 }
 
@@ -466,6 +477,25 @@ static int pg_bind_null(struct db_stmt *base, int idx)
 	return DB_OK;
 }
 
+static int pg_bind_blob(struct db_stmt *base, int idx, const void *p, size_t n)
+{
+	struct pg_stmt *st = stmt_of(base);
+	int i = bind_slot(st, idx);
+
+	if (i < 0)
+		return DB_ERR;
+	if (n > INT32_MAX) {
+		snprintf(conn_of(base->conn)->err, PG_ERR_LEN, "parameter $%d is too large", idx);
+		st->bind_failed = 1;
+		return DB_ERR;
+	}
+	/* Sent in binary format: the bytes as they are, neither escaped nor copied. */
+	st->values[i] = p;
+	st->lengths[i] = (int)n;
+	st->formats[i] = 1;
+	return DB_OK;
+}
+
 static int pg_step(struct db_stmt *base)
 {
 	struct pg_stmt *st = stmt_of(base);
@@ -479,7 +509,8 @@ static int pg_step(struct db_stmt *base)
 		return st->rc;
 	}
 	if (!st->res) {
-		st->res = PQexecPrepared(pc->pg, st->name, st->nparams, st->values, NULL, NULL, 0);
+		st->res = PQexecPrepared(pc->pg, st->name, st->nparams, st->values, st->lengths,
+		                         st->formats, 0);
 		switch (PQresultStatus(st->res)) {
 		case PGRES_TUPLES_OK:
 			st->nrows = PQntuples(st->res);
@@ -525,6 +556,22 @@ static const char *pg_col_text(struct db_stmt *base, int col)
 	if (pg_col_is_null(base, col))
 		return NULL;
 	return PQgetvalue(st->res, st->row, col);
+}
+
+/* Results come in text form, where bytea is hex ("\\x…"): decoded here. */
+static const void *pg_col_blob(struct db_stmt *base, int col, size_t *n)
+{
+	struct pg_stmt *st = stmt_of(base);
+	const char *text = pg_col_text(base, col);
+
+	if (!text)
+		return NULL;
+	if (st->blob)
+		PQfreemem(st->blob);
+	st->blob = PQunescapeBytea((const unsigned char *)text, n);
+	if (!st->blob)
+		*n = 0;
+	return st->blob;
 }
 
 static int64_t pg_col_int(struct db_stmt *base, int col)
@@ -585,4 +632,6 @@ const struct db_backend db_postgres_backend = {
     .reset = pg_reset,
     .exec = pg_exec,
     .errmsg = pg_errmsg,
+    .bind_blob = pg_bind_blob,
+    .col_blob = pg_col_blob,
 };

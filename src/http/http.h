@@ -46,6 +46,7 @@ struct http_response {
 	char header_store[2048]; /* copies of header values (http_response_header_copy) */
 	size_t header_used;
 	struct sse_stream *stream; /* instead of body: an event stream (sse_open in sse.h) */
+	void *allocated; /* freed by the server once the response is sent (e.g. static_body) */
 };
 
 /** A request handler: reads req, fills res. A handler that sets an error status
@@ -57,6 +58,15 @@ struct http_route {
 	const char *pattern; /* "/threads/{id}"; {x} matches one non-empty path segment */
 	http_handler handler;
 	int access; /* who may call it: meaningful to the application's before hook only */
+};
+
+/* A route whose body may be larger than LIMIT_BODY_BYTES (a form carrying files). The
+ * server looks it up when the headers arrive, before reading the body. */
+struct http_body_limit {
+	const char *method;
+	const char *pattern; /* as in struct http_route */
+	size_t bytes;
+	const char *too_large; /* the 413 page's message (e.g. "The file is larger than 20 MB") */
 };
 
 /** Value of a request header, or NULL. */

@@ -62,6 +62,8 @@ struct request_ctx {
 	unsigned error; /* a limit was passed: answer with this status */
 	size_t drained; /* body bytes read and thrown away after a 413 */
 	int route;      /* index into routes, or n_routes when unmatched */
+	/* The route's 413 message (struct http_body_limit), or NULL. */
+	const char *too_large;
 	size_t sent;
 };
 
@@ -315,6 +317,8 @@ static void dispatch(struct http_server *s, struct request_ctx *ctx)
 	struct http_request *req = &ctx->req;
 	ctx->route = s->opt.n_routes;
 	if (ctx->error) {
+		if (ctx->error == 413)
+			ctx->res.reason = ctx->too_large;
 		error_response(s, ctx, ctx->error);
 		return;
 	}
@@ -349,6 +353,39 @@ static void dispatch(struct http_server *s, struct request_ctx *ctx)
 	free(scratch);
 }
 
+/* The most body bytes this method and path may send: LIMIT_BODY_BYTES unless the
+ * application raised it for the route (uploads). Decided from the headers alone;
+ * length is the declared Content-Length, or NULL (chunked). A body declared
+ * within the usual limit needs no more, and no question to the application
+ * (may_send_large_body looks up the session: a reply without files paid for it). */
+static size_t body_limit(const struct http_server *s, struct http_request *req, const char *length,
+                         const char **too_large)
+{
+	const char *method = req->method, *path = req->path;
+	size_t limit = LIMIT_BODY_BYTES;
+	*too_large = NULL;
+	if (!s->opt.n_body_limits || strlen(path) > LIMIT_URL_BYTES ||
+	    (length && strtoull(length, NULL, 10) <= LIMIT_BODY_BYTES))
+		return limit;
+	char *scratch = xmalloc(strlen(path) + 1);
+	const char *params[LIMIT_ROUTE_PARAMS];
+	for (int i = 0; i < s->opt.n_body_limits; i++) {
+		const struct http_body_limit *l = &s->opt.body_limits[i];
+		struct http_route r = {l->method, l->pattern, NULL, 0};
+		int idx;
+		if (strcmp(method, "HEAD") &&
+		    router_match(&r, 1, method, path, &idx, params, scratch) == ROUTER_FOUND) {
+			if (!s->opt.may_send_large_body || s->opt.may_send_large_body(req)) {
+				limit = l->bytes;
+				*too_large = l->too_large;
+			}
+			break;
+		}
+	}
+	free(scratch);
+	return limit;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **req_cls)
@@ -370,18 +407,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		                  sizeof ctx->req.address);
 		ctx->route = s->opt.n_routes;
 		make_request_id(s, ctx->req.id);
-		buf_init(&ctx->req.body, LIMIT_BODY_BYTES);
+		const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+		                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+		size_t limit = body_limit(s, &ctx->req, length, &ctx->too_large);
+		buf_init(&ctx->req.body, limit);
 		buf_init(&ctx->res.body, LIMIT_PAGE_BYTES);
 		size_t header_bytes = 0;
 		MHD_get_connection_values(conn, MHD_HEADER_KIND, add_header_size, &header_bytes);
-		const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-		                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (strlen(url) > LIMIT_URL_BYTES)
 			ctx->error = 414;
 		else if (header_bytes > LIMIT_HEADER_BYTES)
 			ctx->error = 431;
-		else if (length && strtoull(length, NULL, 10) > LIMIT_BODY_BYTES)
+		else if (length && strtoull(length, NULL, 10) > limit)
 			ctx->error = 413;
+		else if (length && limit > LIMIT_BODY_BYTES)
+			/* An upload of known length is buffered once, in one allocation. */
+			buf_reserve(&ctx->req.body, (size_t)strtoull(length, NULL, 10));
 		*req_cls = ctx;
 		/* A client waiting for "100 Continue" is refused before it sends the body:
 		 * the one case where answering on the first call is right. */
@@ -440,6 +481,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		s->opt.after(&ctx->req);
 	buf_free(&ctx->req.body);
 	buf_free(&ctx->res.body);
+	free(ctx->res.allocated);
 	free(ctx);
 	*req_cls = NULL;
 	atomic_fetch_sub(&s->in_flight, 1);

@@ -17,7 +17,7 @@ struct http_server;
 struct http_server_options {
 	const char *host; /* numeric address or name to listen on */
 	unsigned port;    /* 0 picks a free port; see http_server_port */
-	unsigned threads; /* worker threads (the pool); 0 = one per core */
+	unsigned threads; /* worker threads (the pool); 0 = one per core (main.c passes four) */
 	const struct http_route *routes;
 	int n_routes;
 	void *app; /* handed to handlers as req->app */
@@ -32,6 +32,13 @@ struct http_server_options {
 	/* Comma-separated addresses of reverse proxies (nginx) whose X-Forwarded-For
 	 * names the real client; empty when Shoal faces clients directly. */
 	const char *trusted_proxies;
+	/* Routes allowed a larger body than LIMIT_BODY_BYTES; every other keeps that limit. */
+	const struct http_body_limit *body_limits;
+	int n_body_limits;
+	/* Asked when the headers of a request to one of body_limits arrive (req has its
+	 * method, path, headers and cookies): non-zero lets it send the larger body, so
+	 * that only someone signed in can make the server hold 20 MB. NULL allows all. */
+	int (*may_send_large_body)(struct http_request *req);
 };
 
 /** Starts serving. On failure writes one line to err and returns NULL. */

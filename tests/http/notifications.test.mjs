@@ -246,7 +246,15 @@ test('digest: one email per person with only what they may see, once per period'
   await setEmail('admin', 'daily');
   await setEmail('lead', 'never');
   const before = new Set(mails().map((m) => m.file));
-  const at = Math.floor(Date.now() / 1000) + 7 * 86400; // the next weekly send time has passed by then
+  // Just after the next Monday 07:00 London: a week from now would be past the
+  // job's 24-hour grace on any day but Monday, and nothing would be sent.
+  const parts = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  let h = Math.floor(Date.now() / 3600000) + 1;
+  for (;; h++) {
+    const p = Object.fromEntries(parts.formatToParts(new Date(h * 3600000)).map((x) => [x.type, x.value]));
+    if (p.weekday === 'Mon' && p.hour === '07' && p.minute === '00') break;
+  }
+  const at = h * 3600 + 60;
   const r = await run(['digest', 'send', '--db', shoal.db, '--at', String(at)], { env });
   assert.equal(r.status, 0, r.stderr);
   const digests = mails().filter((m) => !before.has(m.file) && /digest of discussions/.test(m.subject || ''));

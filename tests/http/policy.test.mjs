@@ -200,6 +200,8 @@ const matrix = {
   'POST /discussions/feeds': ['/discussions/feeds', signedIn],
   'POST /discussions/feeds/revoke': ['/discussions/feeds/revoke', signedIn],
   'GET /discussions/spaces/{id}/feed.atom': ['/discussions/spaces/1/feed.atom', everyone],
+  // Attachments (tests/http/attachments.test.mjs): signed in; the post's space decides (404 otherwise).
+  'GET /discussions/attachments/{id}/{name}': ['/discussions/attachments/999999/file.pdf', signedIn],
   // Notifications (tests/http/notifications.test.mjs): everyone signed in, own rows only;
   // a space's level answers 404 for a space the visitor may not see.
   'GET /notifications': ['/notifications', signedIn],

@@ -24,6 +24,7 @@
 #include "core/log.h"
 #include "core/xmalloc.h"
 #include "render/json.h"
+#include "mail/mail.h"
 
 #define API_PAGE_THREADS DISCUSSIONS_THREADS_PER_PAGE
 #define API_PAGE_POSTS   DISCUSSIONS_POSTS_PER_PAGE
@@ -286,10 +287,13 @@ void discussions_api_thread_create(struct http_request *req, struct http_respons
 		thread_id = db_col_int(st, 0);
 	db_reset(st);
 	if (rc != DB_ROW ||
-	    disc_add_post(c, thread_id, s.id, viewer->person_id, &body, now, &post_id) ||
-	    db_commit(c))
+	    disc_add_post(c, thread_id, s.id, viewer->person_id, &body, now, &post_id))
 		goto fail;
-	notifications_event(c, app->config, NOTIFY_POST, post_id);
+	bool mailed = notifications_event(c, app->config, NOTIFY_POST, post_id);
+	if (db_commit(c))
+		goto fail;
+	if (mailed)
+		mail_wake();
 	created(req, res, thread_id, post_id, 1);
 	goto done;
 fail:
@@ -348,9 +352,13 @@ void discussions_api_reply(struct http_request *req, struct http_response *res)
 	if (db_begin(c) ||
 	    disc_add_post(c, t.id, t.space_id, viewer->person_id, &body, (int64_t)time(NULL),
 	                  &post_id) ||
-	    disc_page_of(c, t.id, post_id, &page) || db_commit(c))
+	    disc_page_of(c, t.id, post_id, &page))
 		goto fail;
-	notifications_event(c, app->config, NOTIFY_POST, post_id);
+	bool mailed = notifications_event(c, app->config, NOTIFY_POST, post_id);
+	if (db_commit(c))
+		goto fail;
+	if (mailed)
+		mail_wake();
 	created(req, res, t.id, post_id, page);
 	goto done;
 fail:

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "app/admin/listing.h"
+#include "app/discussions/attachments.h"
 #include "app/page.h"
 #include "auth/policy.h"
 #include "core/limits.h"
@@ -163,6 +164,7 @@ struct disc_thread_new_view {
 	struct form_errors errors;
 	const char *title, *body;
 	bool question, may_ask;
+	struct attach_set files;
 };
 
 struct disc_post_row {
@@ -176,6 +178,8 @@ struct disc_post_row {
 	struct safe_html body; /* owned html */
 	long long agree, thanks;
 	bool agreed, thanked;
+	const struct attach_row *attachments; /* into disc_thread_view.attachments */
+	size_t n_attachments;
 };
 
 struct disc_space_option {
@@ -198,6 +202,9 @@ struct disc_thread_view {
 	struct disc_space_option spaces[DISCUSSIONS_MAX_SPACES];
 	size_t n_spaces;
 	char reply_action[64];
+	struct attach_row *attachments; /* of the posts on this page (owned) */
+	size_t n_attachments;
+	struct attach_set *files; /* a reply's files while it is checked (owned) */
 };
 
 struct disc_post_edit_view {

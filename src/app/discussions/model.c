@@ -254,8 +254,13 @@ int disc_add_post(struct db_conn *c, int64_t thread_id, int64_t space_id, int64_
 
 int disc_page_of(struct db_conn *c, int64_t thread_id, int64_t post_id, long long *page)
 {
-	struct db_stmt *st =
-	    db_prepare(c, "SELECT count(*) FROM posts WHERE thread_id = $1 AND id < $2");
+	/* Counted from the end: the posts at or after this one, taken from the thread's
+	 * post_count (every post stays a row, deleted or hidden ones as tombstones). A
+	 * new reply has one post at or after it, however long the thread: counting the
+	 * posts before it was a fifth of a reply's time in a thread of 8,000. */
+	struct db_stmt *st = db_prepare(
+	    c, "SELECT t.post_count - (SELECT count(*) FROM posts p WHERE p.thread_id = t.id AND "
+	       "p.id >= $2) FROM threads t WHERE t.id = $1");
 	if (!st)
 		return DB_ERR;
 	db_bind_int(st, 1, thread_id);
@@ -265,6 +270,6 @@ int disc_page_of(struct db_conn *c, int64_t thread_id, int64_t post_id, long lon
 	db_reset(st);
 	if (rc != DB_ROW)
 		return rc < 0 ? rc : DB_ERR;
-	*page = before / DISCUSSIONS_POSTS_PER_PAGE + 1;
+	*page = (before > 0 ? before : 0) / DISCUSSIONS_POSTS_PER_PAGE + 1;
 	return 0;
 }

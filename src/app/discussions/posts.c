@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "core/xmalloc.h"
 #include "templates.h"
+#include "mail/mail.h"
 
 static void render(struct http_request *req, struct http_response *res, const char *title,
                    struct buf *main)
@@ -432,16 +433,21 @@ void discussions_post_official(struct http_request *req, struct http_response *r
 	BEGIN_POST(policy_may_mark_official(viewer, p.author_role) && !p.deleted && !p.hidden)
 	char subject[48];
 	snprintf(subject, sizeof subject, "thread:%lld", (long long)p.t.id);
-	if (db_begin(c) ||
-	    exec_sql(c, "UPDATE threads SET official_post_id = $2, answered_at = $3 WHERE id = $1",
-	             p.t.id, p.id, (int64_t)time(NULL), NULL) ||
-	    disc_audit(c, req, "discussion-official-response", subject, p.t.title) ||
-	    db_commit(c) || redirect_to(c, res, &p, "official")) {
+	/* The notices go in the same transaction: one commit, one flush to disk. */
+	bool failed = db_begin(c) ||
+	              exec_sql(c,
+	                       "UPDATE threads SET official_post_id = $2, answered_at = $3 WHERE "
+	                       "id = $1",
+	                       p.t.id, p.id, (int64_t)time(NULL), NULL) ||
+	              disc_audit(c, req, "discussion-official-response", subject, p.t.title);
+	bool mailed = !failed && notifications_event(c, app->config, NOTIFY_OFFICIAL, p.id);
+	if (failed || db_commit(c) || redirect_to(c, res, &p, "official")) {
 		log_error("request %s: cannot mark an official response: %s", req->id,
 		          db_errmsg(c));
 		res->status = 500;
+	} else if (mailed) {
+		mail_wake();
 	}
-	notifications_event(c, app->config, NOTIFY_OFFICIAL, p.id);
 done:
 	db_release(c);
 	post_free(&p);

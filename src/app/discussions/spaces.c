@@ -129,14 +129,20 @@ void discussions_space_page(struct http_request *req, struct http_response *res)
 	const char *notice = http_query(req, "notice");
 	if (notice && !strcmp(notice, "moved"))
 		v->notice = "The thread has been moved here";
+	/* The page of threads first (index threads_space_order, newest first), then
+	 * the author and the unread count for those rows only: a space holds
+	 * thousands of threads, and PostgreSQL would otherwise count unread posts
+	 * for every one of them before sorting. */
 	struct db_stmt *st = db_prepare(
-	    c, "SELECT t.id, t.title, p.name, t.last_post_at, t.post_count, t.pinned, t.locked, "
-	       "t.question, CASE WHEN t.official_post_id IS NULL THEN 0 ELSE 1 END, "
-	       "CASE WHEN r.person_id IS NULL THEN 1 ELSE 0 END, (SELECT count(*) FROM posts x "
-	       "WHERE x.thread_id = t.id AND x.id > COALESCE(r.last_read_post_id, 0)) FROM threads "
-	       "t JOIN people p ON p.id = t.author_id LEFT JOIN thread_reads r ON r.thread_id = "
-	       "t.id AND r.person_id = $2 WHERE t.space_id = $1 ORDER BY t.pinned DESC, "
-	       "t.last_post_at DESC, t.id DESC LIMIT $3 OFFSET $4");
+	    c,
+	    "SELECT t.id, t.title, p.name, t.last_post_at, t.post_count, t.pinned, t.locked, "
+	    "t.question, CASE WHEN t.official_post_id IS NULL THEN 0 ELSE 1 END, "
+	    "CASE WHEN r.person_id IS NULL THEN 1 ELSE 0 END, (SELECT count(*) FROM posts x "
+	    "WHERE x.thread_id = t.id AND x.id > COALESCE(r.last_read_post_id, 0)) FROM (SELECT "
+	    "* FROM threads WHERE space_id = $1 ORDER BY pinned DESC, last_post_at DESC, id DESC "
+	    "LIMIT $3 OFFSET $4) t JOIN people p ON p.id = t.author_id LEFT JOIN thread_reads r "
+	    "ON r.thread_id = t.id AND r.person_id = $2 ORDER BY t.pinned DESC, t.last_post_at "
+	    "DESC, t.id DESC");
 	if (!st) {
 		rc = DB_ERR;
 		goto fail;

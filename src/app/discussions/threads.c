@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "core/xmalloc.h"
 #include "templates.h"
+#include "mail/mail.h"
 
 static void render(struct http_request *req, struct http_response *res, const char *title,
                    struct buf *main)
@@ -113,10 +114,16 @@ void discussions_thread_create(struct http_request *req, struct http_response *r
 	rc = disc_body_prepare(c, v->body, "body", &v->errors, problem, sizeof problem, &body);
 	if (rc < 0)
 		goto fail;
+	struct attach_set *files = &v->files;
+	if (attach_collect(req, files, &v->errors) == 0 && files->n &&
+	    !policy_may_attach(viewer, true, false)) {
+		res->status = 403;
+		goto done;
+	}
 	if (v->errors.n) {
 		db_release(c);
 		c = NULL;
-		res->status = 400;
+		res->status = files->too_large ? 413 : 400;
 		show_new_thread(req, res, v);
 		goto done;
 	}
@@ -137,11 +144,16 @@ void discussions_thread_create(struct http_request *req, struct http_response *r
 	if (rc == DB_ROW)
 		thread_id = db_col_int(st, 0);
 	db_reset(st);
+	/* The notices go in the post's transaction: one commit, one flush to disk. */
 	if (rc != DB_ROW ||
 	    disc_add_post(c, thread_id, v->space.id, viewer->person_id, &body, now, &post_id) ||
-	    db_commit(c))
+	    attach_store(c, post_id, files, now))
 		goto fail;
-	notifications_event(c, app->config, NOTIFY_POST, post_id);
+	bool mailed = notifications_event(c, app->config, NOTIFY_POST, post_id);
+	if (db_commit(c))
+		goto fail;
+	if (mailed)
+		mail_wake();
 	redirect_to_post(res, thread_id, 1, post_id, NULL);
 	goto done;
 fail:
@@ -169,6 +181,8 @@ static void free_thread_view(struct disc_thread_view *v)
 		free_post(&v->posts[i]);
 	free_post(&v->official);
 	free(v->posts);
+	free(v->attachments);
+	free(v->files);
 	listing_pager_free(&v->pager);
 	free(v);
 }
@@ -266,6 +280,21 @@ static int load_thread_page(struct db_conn *c, const struct viewer *viewer,
 		db_reset(st);
 		if (rc < 0)
 			return rc;
+	}
+	if (v->n) {
+		rc = attach_list(c, v->t.id, v->posts[0].id, v->posts[v->n - 1].id, &v->attachments,
+		                 &v->n_attachments);
+		if (rc < 0)
+			return rc;
+		/* Both lists are in post order: each post takes its run of files. */
+		size_t a = 0;
+		for (size_t i = 0; i < v->n; i++) {
+			while (a < v->n_attachments && v->attachments[a].post_id < v->posts[i].id)
+				a++;
+			v->posts[i].attachments = v->attachments + a;
+			while (a < v->n_attachments && v->attachments[a].post_id == v->posts[i].id)
+				a++, v->posts[i].n_attachments++;
+		}
 	}
 	if (v->t.official_post_id) {
 		st = db_prepare(c, POST_COLUMNS "WHERE p.id = $1 AND p.thread_id = $2");
@@ -523,22 +552,33 @@ void discussions_reply(struct http_request *req, struct http_response *res)
 	rc = disc_body_prepare(c, v->reply, "body", &v->errors, problem, sizeof problem, &body);
 	if (rc < 0)
 		goto fail;
+	struct attach_set *files = xmalloc(sizeof *files);
+	v->files = files;
+	if (attach_collect(req, files, &v->errors) == 0 && files->n &&
+	    !policy_may_attach(viewer, true, v->t.locked)) {
+		db_release(c);
+		res->status = 403;
+		goto done;
+	}
 	if (v->errors.n) {
-		res->status = 400;
+		res->status = files->too_large ? 413 : 400;
 		v->page = v->t.post_count ? (v->t.post_count + DISCUSSIONS_POSTS_PER_PAGE - 1) /
 		                                DISCUSSIONS_POSTS_PER_PAGE
 		                          : 1;
 		show_thread(req, res, c, v);
 		goto done;
 	}
-	int64_t post_id = 0;
+	int64_t post_id = 0, now = (int64_t)time(NULL);
 	long long page = 1;
 	if (db_begin(c) ||
-	    disc_add_post(c, v->t.id, v->t.space_id, viewer->person_id, &body, (int64_t)time(NULL),
-	                  &post_id) ||
-	    disc_page_of(c, v->t.id, post_id, &page) || db_commit(c))
+	    disc_add_post(c, v->t.id, v->t.space_id, viewer->person_id, &body, now, &post_id) ||
+	    attach_store(c, post_id, files, now) || disc_page_of(c, v->t.id, post_id, &page))
 		goto fail;
-	notifications_event(c, app->config, NOTIFY_POST, post_id);
+	bool mailed = notifications_event(c, app->config, NOTIFY_POST, post_id);
+	if (db_commit(c))
+		goto fail;
+	if (mailed)
+		mail_wake();
 	db_release(c);
 	redirect_to_post(res, v->t.id, page, post_id, NULL);
 	goto done;

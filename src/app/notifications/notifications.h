@@ -38,12 +38,16 @@ enum notify_event {
  *
  * Call it after the post (or the official marking) is stored, with the
  * connection that stored it: inside the caller's open transaction it joins it
- * (so the notices commit with the post); with no transaction open it runs its
- * own. cfg gives base_url for links in emails. It never fails the caller: a
- * problem is logged and the post stands. Calling it twice for the same event
- * adds nothing (a unique key). Used by src/app/discussions and the JSON API.
+ * (so the notices commit with the post, with one flush to disk for both); with
+ * no transaction open it runs its own. cfg gives base_url for links in emails.
+ * It never fails the caller: a problem is logged, undone (a savepoint), and the
+ * post stands. Calling it twice for the same event adds nothing (a unique key).
+ *
+ * Returns true when it queued email inside the caller's transaction: the caller
+ * then calls mail_wake() after its COMMIT, so that the mailer, woken, finds them.
+ * Used by src/app/discussions and the JSON API.
  */
-void notifications_event(struct db_conn *c, const struct config *cfg, enum notify_event ev,
+bool notifications_event(struct db_conn *c, const struct config *cfg, enum notify_event ev,
                          int64_t post_id);
 
 /**

@@ -34,8 +34,8 @@ struct event {
 	bool first;
 	char author[LIMIT_NAME_BYTES + 1], title[LIMIT_NAME_BYTES + 1];
 	char space[LIMIT_NAME_BYTES + 1];
-	struct candidate *list;
-	size_t n;
+	struct candidate *list; /* grown as people are found, up to MAX_RECIPIENTS */
+	size_t n, cap;
 };
 
 static int load_event(struct db_conn *c, int64_t post_id, struct event *e)
@@ -82,6 +82,10 @@ static int gather(struct db_conn *c, struct event *e, const char *sql, int64_t a
 			seen = e->list[i].id == id;
 		if (seen)
 			continue;
+		if (e->n == e->cap) {
+			e->cap = e->cap ? 2 * e->cap : 16;
+			e->list = xrealloc(e->list, e->cap * sizeof *e->list);
+		}
 		struct candidate *k = &e->list[e->n++];
 		k->id = id;
 		snprintf(k->role, sizeof k->role, "%s", db_col_text(st, 1));
@@ -234,33 +238,41 @@ static int notify_one(struct db_conn *c, const struct config *cfg, const struct 
 	return 0;
 }
 
-void notifications_event(struct db_conn *c, const struct config *cfg, enum notify_event ev,
+bool notifications_event(struct db_conn *c, const struct config *cfg, enum notify_event ev,
                          int64_t post_id)
 {
+	/* Inside the caller's transaction, a savepoint: a failure here is undone alone
+	 * (PostgreSQL would otherwise refuse the caller's COMMIT) and the post stands. */
 	bool own = !db_in_transaction(c);
 	struct event e = {0};
-	int mailed = 0, rc = own ? db_begin(c) : 0;
+	int mailed = 0, rc = own ? db_begin(c) : db_exec(c, "SAVEPOINT notify");
 	if (rc == 0)
 		rc = load_event(c, post_id, &e);
 	if (rc == 1) {
-		e.list = xcalloc(MAX_RECIPIENTS, sizeof *e.list);
 		rc = gather_all(c, ev, &e);
 		int64_t now = (int64_t)time(NULL);
 		for (size_t i = 0; rc == 0 && i < e.n; i++)
 			rc = notify_one(c, cfg, &e, &e.list[i], now, &mailed);
-		free(e.list);
 	}
-	if (own) {
-		if (rc < 0 || db_commit(c)) {
-			rc = DB_ERR;
-			db_rollback(c);
-		}
+	free(e.list);
+	if (own && (rc < 0 || db_commit(c))) {
+		rc = DB_ERR;
+		db_rollback(c);
+	} else if (!own && rc < 0) {
+		if (db_exec(c, "ROLLBACK TO SAVEPOINT notify") ||
+		    db_exec(c, "RELEASE SAVEPOINT notify"))
+			log_error("notifications: cannot undo a failed notice: %s", db_errmsg(c));
+	} else if (!own && db_exec(c, "RELEASE SAVEPOINT notify")) {
+		rc = DB_ERR;
 	}
-	if (rc < 0)
+	if (rc < 0) {
 		log_error("notifications: cannot notify about post %lld: %s", (long long)post_id,
 		          db_errmsg(c));
-	else if (mailed)
+		return false;
+	}
+	if (mailed && own)
 		mail_wake();
+	return mailed && !own;
 }
 
 long long notifications_unread(struct db_conn *c, int64_t person_id, const char *role)

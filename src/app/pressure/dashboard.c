@@ -69,16 +69,21 @@ static void cell_rate(struct pressure_dash_cell *c, int64_t x10, enum pressure_h
 	}
 }
 
+/* The heatmap fills thousands of these per page: no formatting, only copies. */
 static void cell_level(struct pressure_dash_cell *c, int level)
 {
 	memset(c, 0, sizeof *c);
 	if (level < 1 || level > 4) {
-		snprintf(c->text, sizeof c->text, "no return");
+		memcpy(c->text, "no return", sizeof "no return");
 		return;
 	}
-	snprintf(c->text, sizeof c->text, "%s", pressure_level_word(level));
+	const char *word = pressure_level_word(level);
+	size_t n = strlen(word);
+	if (n >= sizeof c->text)
+		n = sizeof c->text - 1;
+	memcpy(c->text, word, n);
 	c->tag = pressure_level_tag(level);
-	snprintf(c->data, sizeof c->data, "%d", level);
+	c->data[0] = (char)('0' + level);
 }
 
 static void group_row(struct pressure_dash_group_row *r, const struct pressure_group *g)
@@ -164,7 +169,8 @@ static void heatmap(struct pressure_dashboard_view *v, struct pressure_summary *
 		 */
 		size_t cap = 0;
 		for (size_t k = 0; k < cols; k++)
-			cap += weeks[k]->n_named;
+			for (size_t i = 0; i < weeks[k]->n_named; i++)
+				cap += weeks[k]->named[i].level >= PRESSURE_RED;
 		v->heat = xcalloc(cap ? cap : 1, sizeof *v->heat);
 		/* Practices at Red or Black in any week shown: at region scale a row for each of
 		 * 1,500 practices would bury them (every return is in the CSV). */
@@ -192,7 +198,7 @@ static void heatmap(struct pressure_dashboard_view *v, struct pressure_summary *
 			const struct pressure_summary *s = weeks[cols - 1 - k];
 			for (size_t i = 0; i < s->n_named; i++) {
 				struct pressure_dash_heat_row key;
-				snprintf(key.ods, sizeof key.ods, "%s", s->named[i].ods);
+				memcpy(key.ods, s->named[i].ods, sizeof key.ods);
 				struct pressure_dash_heat_row *r =
 				    bsearch(&key, v->heat, v->n_heat, sizeof *v->heat, by_ods);
 				if (r)

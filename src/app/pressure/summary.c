@@ -6,13 +6,17 @@
  * Loading is set-based: one query for the practices and their PCN and
  * locality, one for the period's returns (and, for a week, one for the daily
  * surge returns that week); the counting is done in C over arrays, so a region
- * of 1,500 practices costs a few thousand rows per period.
+ * of 1,500 practices costs a few thousand rows per period. Each node keeps what
+ * it computed and uses it again while a stamp read from the database says that
+ * nothing it was computed from has changed ("cached, checked by a stamp" below;
+ * docs/pressure.md, "Speed").
  *
  * The suppression is written by hand: it is small, and the statistical
  * disclosure control libraries (sdcTable, tau-argus) are R and Java programs,
  * not C libraries in Debian.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -514,11 +518,91 @@ static void drop_empty_none(struct pressure_group *groups, size_t *n)
 		(*n)--;
 }
 
+#define CACHE_ENTRIES 64
+/* A backstop only: anything the stamp does not cover shows within this time. */
+#define CACHE_SECONDS 300
+
+/* What a summary is computed from, read before the figures (see "cached", below). */
+struct stamp {
+	int64_t returns, organisations, organisations_changed, closes_at;
+};
+
+/* The practices with their PCN and locality, and the PCNs and localities: the same for
+ * every period until an organisation changes, so kept for the organisations' stamp. */
+static struct {
+	int64_t organisations, changed, stored_at;
+	struct practice_row *rows;
+	size_t n, n_pcns, n_localities;
+	struct pressure_group *pcns, *localities;
+} structure;
+static pthread_mutex_t structure_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void *copy_of(const void *p, size_t n, size_t size)
+{
+	void *q = xcalloc(n ? n : 1, size);
+	if (n)
+		memcpy(q, p, n * size);
+	return q;
+}
+
+/* Copies the kept structure (a daily period of one locality: that locality's practices)
+ * into the caller's arrays, if it is the one stamped; false if not. */
+static bool structure_get(const struct stamp *stamp, int64_t only_locality, int64_t now,
+                          struct practice_row **rows, size_t *n, struct pressure_summary *s)
+{
+	bool found = false;
+	pthread_mutex_lock(&structure_lock);
+	if (structure.rows && structure.organisations == stamp->organisations &&
+	    structure.changed == stamp->organisations_changed &&
+	    now - structure.stored_at < CACHE_SECONDS) {
+		found = true;
+		*rows = xcalloc(structure.n ? structure.n : 1, sizeof **rows);
+		*n = 0;
+		for (size_t i = 0; i < structure.n; i++)
+			if (!only_locality || structure.rows[i].locality_id == only_locality)
+				(*rows)[(*n)++] = structure.rows[i];
+		s->pcns = copy_of(structure.pcns, structure.n_pcns, sizeof *s->pcns);
+		s->n_pcns = structure.n_pcns;
+		s->localities =
+		    copy_of(structure.localities, structure.n_localities, sizeof *s->localities);
+		s->n_localities = structure.n_localities;
+	}
+	pthread_mutex_unlock(&structure_lock);
+	return found;
+}
+
+/* Loads the practices (all of them) and the groups into s and *rows, and keeps a copy. */
+static int structure_load(struct db_conn *c, const struct stamp *stamp, int64_t now,
+                          struct practice_row **rows, size_t *n, struct pressure_summary *s)
+{
+	int rc;
+	if ((rc = load_practices(c, 0, rows, n)) ||
+	    (rc = load_groups(c, "pcn", &s->pcns, &s->n_pcns)) ||
+	    (rc = load_groups(c, "locality", &s->localities, &s->n_localities)))
+		return rc;
+	pthread_mutex_lock(&structure_lock);
+	free(structure.rows);
+	free(structure.pcns);
+	free(structure.localities);
+	structure.rows = copy_of(*rows, *n, sizeof **rows);
+	structure.n = *n;
+	structure.pcns = copy_of(s->pcns, s->n_pcns, sizeof *s->pcns);
+	structure.n_pcns = s->n_pcns;
+	structure.localities = copy_of(s->localities, s->n_localities, sizeof *s->localities);
+	structure.n_localities = s->n_localities;
+	structure.organisations = stamp->organisations;
+	structure.changed = stamp->organisations_changed;
+	structure.stored_at = now;
+	pthread_mutex_unlock(&structure_lock);
+	return 0;
+}
+
 static int compute(struct db_conn *c, int64_t period_id, enum pressure_audience audience,
-                   struct pressure_summary **out)
+                   const struct stamp *stamp, struct pressure_summary **out)
 {
 	*out = NULL;
 	struct pressure_summary *s = xcalloc(1, sizeof *s);
+	atomic_init(&s->refs, 1);
 	struct practice_row *rows = NULL;
 	size_t n = 0;
 	s->audience = audience;
@@ -539,10 +623,18 @@ static int compute(struct db_conn *c, int64_t period_id, enum pressure_audience 
 	if (db_step(st) == DB_ROW && !strncmp(db_col_text(st, 0), "locality:", 9))
 		only_locality = strtoll(db_col_text(st, 0) + 9, NULL, 10);
 	db_reset(st);
-	if ((rc = load_practices(c, only_locality, &rows, &n)) ||
-	    (rc = load_returns(c, &s->period, rows, n)) ||
-	    (rc = load_groups(c, "pcn", &s->pcns, &s->n_pcns)) ||
-	    (rc = load_groups(c, "locality", &s->localities, &s->n_localities)))
+	int64_t now = (int64_t)time(NULL);
+	if (!structure_get(stamp, only_locality, now, &rows, &n, s)) {
+		if ((rc = structure_load(c, stamp, now, &rows, &n, s)))
+			goto done;
+		/* The structure kept is every practice; this period covers fewer. */
+		size_t kept = 0;
+		for (size_t i = 0; i < n; i++)
+			if (!only_locality || rows[i].locality_id == only_locality)
+				rows[kept++] = rows[i];
+		n = kept;
+	}
+	if ((rc = load_returns(c, &s->period, rows, n)))
 		goto done;
 	count(s, rows, n);
 	drop_empty_none(s->pcns, &s->n_pcns);
@@ -583,57 +675,91 @@ done:
 	return rc;
 }
 
-/* ------------------------------------------------------------ closed periods, cached
+/* ------------------------------------------------------------ cached, checked by a stamp
  *
- * A closed period's returns can no longer change, so its summary is kept in memory for
- * a while: the dashboard's trend then costs one summary (the current week), not twelve.
- * Each node keeps its own; an entry lives CACHE_SECONDS, so a change of organisations (a
- * practice moved to another PCN, a new list size) shows within minutes. */
-
-#define CACHE_ENTRIES 64
-#define CACHE_SECONDS 300
+ * Computing a summary reads every practice and every return of the period (a few
+ * milliseconds at region scale, more on PostgreSQL); the dashboard shows twelve weeks. So
+ * each node keeps the summaries it computed, per period and audience, and before using
+ * one reads a stamp of everything it was computed from, in one query:
+ *  - the versions of the period's returns (and, for a week, of the daily surge periods
+ *    in it), which triggers move in the same transaction as every return written,
+ *    amended or deleted (src/db/migrations/0012_pressure_aggregates.sql);
+ *  - the organisations: how many, and the newest updated_at (imports set it);
+ *  - the period's closing time (ending a surge early closes its periods).
+ * The stamp is read before the figures, so figures are never older than their stamp:
+ * a return committed in between only costs one more computation later. An entry whose
+ * stamp differs is never used; nor is one stored for another audience. A summary is
+ * shared, read-only, between the cache and its readers, and freed by the last. */
 
 static struct {
 	int64_t period_id, stored_at;
 	enum pressure_audience audience;
+	struct stamp stamp;
 	struct pressure_summary *s;
 } cache[CACHE_ENTRIES];
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void *copy_of(const void *p, size_t n, size_t size)
+/* The stamp of period_id, in one query (a week's covers the daily returns of its seven
+ * days: the date arithmetic is each engine's own). 1 read, 0 no such period, < 0 error. */
+static int read_stamp(struct db_conn *c, int64_t period_id, struct stamp *out)
 {
-	void *q = xcalloc(n ? n : 1, size);
-	if (n)
-		memcpy(q, p, n * size);
-	return q;
+	static const char *const sql[2] = {
+#define STAMP_SQL(week_end)                                                                        \
+	"SELECT p.closes_at, (SELECT CAST(COALESCE(sum(v.version), 0) AS BIGINT) FROM "            \
+	"pressure_period_versions v WHERE v.period_id = p.id OR (p.kind = 'weekly' AND "           \
+	"v.period_id IN (SELECT d.id FROM pressure_periods d WHERE d.kind IN ('daily', "           \
+	"'weekly') AND d.reference_day >= p.reference_day AND d.reference_day < " week_end         \
+	"))), (SELECT count(*) FROM organisations), (SELECT COALESCE(max(updated_at), 0) FROM "    \
+	"organisations) FROM pressure_periods p WHERE p.id = $1"
+	    /* sum() is numeric on PostgreSQL: cast back to an integer. */
+	    STAMP_SQL("date(p.reference_day, '+7 days')"),
+	    STAMP_SQL("to_char(CAST(p.reference_day AS date) + 7, 'YYYY-MM-DD')"),
+#undef STAMP_SQL
+	};
+	struct db_stmt *st = db_prepare(c, sql[db_conn_kind(c) == DB_POSTGRES]);
+	if (!st)
+		return DB_ERR;
+	db_bind_int(st, 1, period_id);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		out->closes_at = db_col_int(st, 0);
+		out->returns = db_col_int(st, 1);
+		out->organisations = db_col_int(st, 2);
+		out->organisations_changed = db_col_int(st, 3);
+	}
+	db_reset(st);
+	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : rc;
 }
 
-static struct pressure_summary *deep_copy(const struct pressure_summary *s)
+static bool same_stamp(const struct stamp *a, const struct stamp *b)
 {
-	struct pressure_summary *d = xmalloc(sizeof *d);
-	*d = *s;
-	d->pcns = copy_of(s->pcns, s->n_pcns, sizeof *s->pcns);
-	d->localities = copy_of(s->localities, s->n_localities, sizeof *s->localities);
-	d->named = copy_of(s->named, s->n_named, sizeof *s->named);
-	return d;
+	return a->returns == b->returns && a->organisations == b->organisations &&
+	       a->organisations_changed == b->organisations_changed && a->closes_at == b->closes_at;
 }
 
-/* A copy of the cached summary, or NULL. */
+/* The cached summary for this stamp (one more reader), or NULL. */
 static struct pressure_summary *cache_get(int64_t period_id, enum pressure_audience audience,
-                                          int64_t now)
+                                          const struct stamp *stamp, int64_t now)
 {
 	struct pressure_summary *found = NULL;
 	pthread_mutex_lock(&cache_lock);
 	for (size_t i = 0; i < CACHE_ENTRIES && !found; i++)
 		if (cache[i].s && cache[i].period_id == period_id &&
-		    cache[i].audience == audience && now - cache[i].stored_at < CACHE_SECONDS)
-			found = deep_copy(cache[i].s);
+		    cache[i].audience == audience && same_stamp(&cache[i].stamp, stamp) &&
+		    now - cache[i].stored_at < CACHE_SECONDS &&
+		    /* It was computed before its period closed: say so now. */
+		    cache[i].s->closed == (now >= stamp->closes_at)) {
+			found = cache[i].s;
+			atomic_fetch_add(&found->refs, 1);
+		}
 	pthread_mutex_unlock(&cache_lock);
 	return found;
 }
 
-static void cache_put(const struct pressure_summary *s, int64_t now)
+static void cache_put(struct pressure_summary *s, const struct stamp *stamp, int64_t now)
 {
+	struct pressure_summary *old;
+	atomic_fetch_add(&s->refs, 1);
 	pthread_mutex_lock(&cache_lock);
 	size_t slot = 0;
 	for (size_t i = 0; i < CACHE_ENTRIES; i++) {
@@ -645,30 +771,38 @@ static void cache_put(const struct pressure_summary *s, int64_t now)
 		if (cache[i].stored_at < cache[slot].stored_at)
 			slot = i;
 	}
-	pressure_summary_free(cache[slot].s);
-	cache[slot].s = deep_copy(s);
+	old = cache[slot].s;
+	cache[slot].s = s;
 	cache[slot].period_id = s->period.id;
 	cache[slot].audience = s->audience;
+	cache[slot].stamp = *stamp;
 	cache[slot].stored_at = now;
 	pthread_mutex_unlock(&cache_lock);
+	pressure_summary_free(old);
 }
 
 int pressure_summary_load(struct db_conn *c, int64_t period_id, enum pressure_audience audience,
                           struct pressure_summary **out)
 {
+	*out = NULL;
 	int64_t now = (int64_t)time(NULL);
-	*out = cache_get(period_id, audience, now);
+	struct stamp stamp;
+	int rc = read_stamp(c, period_id, &stamp);
+	if (rc <= 0)
+		return rc;
+	*out = cache_get(period_id, audience, &stamp, now);
 	if (*out)
 		return 1;
-	int rc = compute(c, period_id, audience, out);
-	if (rc == 1 && (*out)->closed)
-		cache_put(*out, now);
+	rc = compute(c, period_id, audience, &stamp, out);
+	if (rc == 1)
+		cache_put(*out, &stamp, now);
 	return rc;
 }
 
 void pressure_summary_free(struct pressure_summary *s)
 {
-	if (!s)
+	/* Shared with the cache and other readers: the last one frees it. */
+	if (!s || atomic_fetch_sub(&s->refs, 1) > 1)
 		return;
 	free(s->pcns);
 	free(s->localities);

@@ -21,15 +21,18 @@
  * return for that week or, when a surge had it reporting daily, its latest
  * daily return that week. A daily period counts the returns of that day.
  *
- * Ownership: pressure_summary_load allocates *out; pressure_summary_free frees
- * it and everything it points to. The summaries of closed periods (final: no
- * return can change) are also kept in memory for 5 minutes, per process, and
- * each caller gets its own copy; the functions are safe to call from any
- * request thread with its own connection.
+ * Ownership: pressure_summary_load gives *out to the caller, who must treat it
+ * as read-only and hand it back with pressure_summary_free. Summaries are kept
+ * in memory per process and shared between readers; each is checked, before it
+ * is used, against a stamp of the period's returns, the organisations and the
+ * period's closing time read from the database, so a summary never outlives a
+ * change to what it was computed from (docs/pressure.md, "Speed"). The
+ * functions are safe to call from any request thread with its own connection.
  */
 #ifndef SHOAL_APP_PRESSURE_SUMMARY_H
 #define SHOAL_APP_PRESSURE_SUMMARY_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -113,6 +116,7 @@ struct pressure_summary {
 	size_t n_localities;
 	struct pressure_named *named; /* sorted by name */
 	size_t n_named;
+	atomic_int refs; /* summary.c only: readers sharing it (the cache is one) */
 };
 
 /**
