@@ -34,6 +34,7 @@ enum db_rc {
 	DB_ERR = -1,            /* any other failure; db_errmsg says what */
 	DB_ERR_CONSTRAINT = -2, /* a UNIQUE, FOREIGN KEY, CHECK or NOT NULL constraint failed */
 	DB_ERR_CONN = -3,       /* the database cannot be reached */
+	DB_ERR_TIMEOUT = -4,    /* the statement ran past its time limit (PostgreSQL) */
 };
 
 enum db_kind { DB_SQLITE, DB_POSTGRES };

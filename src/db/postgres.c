@@ -154,6 +154,8 @@ static int result_rc(struct pg_conn *pc, const PGresult *res)
 		return DB_ERR_CONN;
 	if (state && strncmp(state, "23", 2) == 0)
 		return DB_ERR_CONSTRAINT;
+	if (state && strcmp(state, "57014") == 0) /* query_canceled: statement_timeout */
+		return DB_ERR_TIMEOUT;
 	return DB_ERR;
 }
 

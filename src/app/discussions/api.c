@@ -622,8 +622,12 @@ void discussions_api_search(struct http_request *req, struct http_response *res)
 	struct search_result *results = xcalloc(SEARCH_PER_PAGE, sizeof *results);
 	size_t n = 0;
 	bool more = false;
-	if (search_run(c, viewer, &f, results, SEARCH_PER_PAGE, &n, &more)) {
-		db_failed(req, res, c);
+	int rc = search_run(c, viewer, &f, results, SEARCH_PER_PAGE, &n, &more);
+	if (rc == DB_ERR_TIMEOUT)
+		render_json_error(res, 503, SEARCH_TOO_BROAD);
+	if (rc) {
+		if (rc != DB_ERR_TIMEOUT)
+			db_failed(req, res, c);
 		db_release(c);
 		free(results);
 		return;

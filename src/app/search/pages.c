@@ -189,9 +189,16 @@ void search_page(struct http_request *req, struct http_response *res)
 	if (!v->errors.n && q && !disc_blank(q)) {
 		f.q = q;
 		bool more = false;
-		if (search_run(c, viewer, &f, v->results, SEARCH_PER_PAGE, &v->n, &more))
+		int rc = search_run(c, viewer, &f, v->results, SEARCH_PER_PAGE, &v->n, &more);
+		if (rc == DB_ERR_TIMEOUT) {
+			/* Too many matches to rank in time: the person can narrow it. */
+			res->status = 503;
+			v->q_error = SEARCH_TOO_BROAD;
+			form_error_add(&v->errors, "q", v->q_error);
+		} else if (rc) {
 			goto fail;
-		v->searched = true;
+		}
+		v->searched = !v->errors.n;
 		v->first = (f.page - 1) * SEARCH_PER_PAGE + 1;
 		struct buf base;
 		buf_init(&base, LIMIT_URL_BYTES * 4);
@@ -205,7 +212,7 @@ void search_page(struct http_request *req, struct http_response *res)
 	}
 	db_release(c);
 	c = NULL;
-	if (v->errors.n)
+	if (v->errors.n && res->status != 503)
 		res->status = 400;
 	struct buf main;
 	buf_init(&main, LIMIT_PAGE_BYTES);

@@ -21,7 +21,11 @@
 #define SEARCH_MAX_QUERY_BYTES 200 /* what may be typed in the search box */
 #define SEARCH_MAX_TERMS       20  /* words in one search */
 #define SEARCH_PER_PAGE        20
-#define SEARCH_MAX_PAGE        50 /* beyond this, narrower filters are asked for */
+/* What a search given up at its time limit (DB_ERR_TIMEOUT) tells the person. */
+#define SEARCH_TOO_BROAD                                                                           \
+	"This search matched too many posts to rank in time. Add another word, or choose a "       \
+	"space or dates"
+#define SEARCH_MAX_PAGE 50 /* beyond this, narrower filters are asked for */
 
 /* Marks around matched words in snippets from the database; search_marked_html
  * turns them into <mark> after escaping everything else. */
