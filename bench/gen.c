@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "app/notifications/notifications.h"
 #include "app/pressure/pressure.h"
 #include "auth/password.h"
 #include "gen.h"
@@ -292,6 +293,29 @@ static int surges(struct gen *g)
 	return 0;
 }
 
+/*
+ * The latest daily and weekly digests count as sent, as in a region that has been
+ * running: otherwise a server started on a Monday morning composes and mails
+ * 20,000 weekly digests while the scenarios are measured, and figures depend on
+ * the day of the week.
+ */
+static int digests(struct gen *g)
+{
+	for (int weekly = 0; weekly < 2; weekly++) {
+		struct db_stmt *st = db_prepare(
+		    g->c,
+		    "INSERT INTO digests_sent (person_id, period, period_end, sent_at, items) "
+		    "SELECT id, $1, $2, $2, 0 FROM people");
+		if (!st)
+			return -1;
+		db_bind_text(st, 1, weekly ? "weekly" : "daily");
+		db_bind_int(st, 2, notifications_digest_period_end(g->now, weekly));
+		if (gen_step(g, st))
+			return -1;
+	}
+	return 0;
+}
+
 static int stage(struct gen *g, const char *what, int (*fn)(struct gen *))
 {
 	struct timespec t0;
@@ -354,7 +378,8 @@ int main(int argc, char **argv)
 	printf("shoal-bench-gen: scale %g\n", g.scale);
 	int rc = stage(&g, "organisations", organisations) || stage(&g, "people", people) ||
 	         stage(&g, "weekly pressure returns", weeks) ||
-	         stage(&g, "surge returns", surges) || stage(&g, "discussions", gen_discussions);
+	         stage(&g, "surge returns", surges) || stage(&g, "discussions", gen_discussions) ||
+	         stage(&g, "digests sent", digests);
 	if (!rc)
 		printf("shoal-bench-gen: done in %.1f s\n", gen_seconds(&t0));
 	db_release(g.c);
