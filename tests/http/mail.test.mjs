@@ -5,68 +5,14 @@
 // that another process queued (its jobs thread).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import net from 'node:net';
 import { run, freshDatabase, startShoal } from '../lib/shoal.mjs';
+import { startSmtpSink } from '../lib/smtp.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-// Debian's python3 has aiosmtpd; a python3 earlier on PATH (pyenv) may not.
-const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const FROM = 'Wyvern Vale GP Collective <no-reply@shoal.example>';
-
-/** Starts tests/lib/smtp_sink.py; resolves to { port, url, messages, next(), stop() }. */
-function startSmtpSink() {
-  const child = spawn(python, [join(here, '..', 'lib', 'smtp_sink.py')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const messages = [];
-  const waiters = [];
-  let stderr = '';
-  let out = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`SMTP sink did not start: ${stderr}`)), 10000);
-    child.on('exit', (code) => reject(new Error(`SMTP sink exited (${code}): ${stderr}`)));
-    child.stdout.on('data', (d) => {
-      out += d;
-      let nl;
-      while ((nl = out.indexOf('\n')) >= 0) {
-        const line = out.slice(0, nl);
-        out = out.slice(nl + 1);
-        const port = line.match(/^PORT (\d+)$/);
-        if (port) {
-          clearTimeout(timer);
-          resolve({
-            port: Number(port[1]),
-            url: `smtp://127.0.0.1:${port[1]}`,
-            messages,
-            /** Resolves with the next message not yet taken, waiting up to ms. */
-            next(ms = 10000) {
-              if (messages.length) return Promise.resolve(messages.shift());
-              return new Promise((res, rej) => {
-                const t = setTimeout(() => rej(new Error(`no mail arrived within ${ms} ms`)), ms);
-                waiters.push((m) => {
-                  clearTimeout(t);
-                  res(m);
-                });
-              });
-            },
-            stop() {
-              child.kill('SIGTERM');
-            },
-          });
-          continue;
-        }
-        const m = JSON.parse(line);
-        const waiter = waiters.shift();
-        if (waiter) waiter(m);
-        else messages.push(m);
-      }
-    });
-  });
-}
 
 /** Splits a message into its unfolded headers (lower-case names) and body. */
 function parse(data) {
@@ -128,7 +74,7 @@ test('shoal mail test delivers over SMTP: envelope, To, Subject and body', async
   assert.equal(again.status, 0, again.stderr);
   assert.match(again.stdout, /1 sent, 0 failed/);
   assert.deepEqual((await sink.next()).rcpt_tos, ['second@example.org']);
-  assert.equal(sink.messages.length, 0);
+  assert.equal(sink.pending(), 0);
 });
 
 test('a mail server that is not there: exit 1 with the reason, and the message kept for retry', async () => {
@@ -143,7 +89,7 @@ test('a mail server that is not there: exit 1 with the reason, and the message k
   assert.equal(again.status, 0, again.stderr);
   assert.match(again.stdout, /1 sent, 0 failed/);
   assert.deepEqual((await sink.next()).rcpt_tos, ['other@example.org']);
-  assert.equal(sink.messages.length, 0);
+  assert.equal(sink.pending(), 0);
 });
 
 test('without smtp_url, mail is written as .eml files into mail_dir', async () => {

@@ -13,13 +13,16 @@ const here = dirname(fileURLToPath(import.meta.url));
 const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 
 /**
- * Starts the sink; resolves to { url, messages, waitFor(pred, ms), stop() }.
+ * Starts the sink; resolves to { url, messages, waitFor(pred, ms), next(ms), pending(), stop() }.
  * messages holds every message received so far, in order, as the sink saw it
- * ({ mail_from, rcpt_tos, data }); nothing is ever taken out.
+ * ({ mail_from, rcpt_tos, data }); nothing is ever taken out. next() reads them
+ * one at a time in order, waiting for one to arrive; pending() counts those
+ * not yet read by next().
  */
 export function startSmtpSink() {
   const child = spawn(python, [join(here, 'smtp_sink.py')], { stdio: ['ignore', 'pipe', 'pipe'] });
   const messages = [];
+  let read = 0; // how many next() has returned
   let stderr = '';
   let out = '';
   child.stderr.on('data', (d) => (stderr += d));
@@ -46,6 +49,18 @@ export function startSmtpSink() {
             const until = Date.now() + ms;
             while (!pred(messages) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
             return messages;
+          },
+          /** The next message not yet read by next(), waiting up to ms for it. */
+          async next(ms = 10000) {
+            const until = Date.now() + ms;
+            while (messages.length <= read) {
+              if (Date.now() >= until) throw new Error(`no mail arrived within ${ms} ms`);
+              await new Promise((r) => setTimeout(r, 50));
+            }
+            return messages[read++];
+          },
+          pending() {
+            return messages.length - read;
           },
           stop() {
             child.kill('SIGTERM');
