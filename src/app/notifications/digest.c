@@ -19,6 +19,7 @@
 
 #include "app/discussions/discussions.h"
 #include "app/notifications/notifications.h"
+#include "core/log.h"
 #include "core/xmalloc.h"
 #include "db/migrate.h"
 #include "mail/mail.h"
@@ -186,6 +187,12 @@ static int period_items_load(struct db_conn *c, int64_t start, int64_t end, stru
 		db_reset(st);
 		if (rc < 0)
 			return rc;
+		/* Said, not silent: a person whose spaces hold only items past the cap
+		 * would miss them (far beyond any region's week; a sign of a fault). */
+		if (pi->n[k] == DIGEST_CANDIDATES)
+			log_error("digests: more than %d items of one kind in a period; the rest "
+			          "are left out",
+			          DIGEST_CANDIDATES);
 	}
 	return 0;
 }
