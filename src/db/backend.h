@@ -32,6 +32,11 @@ struct db_backend {
 	const char *(*errmsg)(struct db_conn *c);
 	int (*bind_blob)(struct db_stmt *st, int idx, const void *p, size_t n);
 	const void *(*col_blob)(struct db_stmt *st, int col, size_t *n);
+	/* Transactions, when the engine does more than BEGIN, COMMIT and ROLLBACK
+	 * (SQLite's batches of transactions on one writer, sqlite.c); NULL otherwise. */
+	int (*begin)(struct db_conn *c);
+	int (*commit)(struct db_conn *c);
+	void (*rollback)(struct db_conn *c);
 };
 
 struct db_conn {

@@ -210,7 +210,7 @@ int db_exec(struct db_conn *c, const char *sql)
 
 int db_begin(struct db_conn *c)
 {
-	int rc = c->be->exec(c, c->be->kind == DB_SQLITE ? "BEGIN IMMEDIATE" : "BEGIN");
+	int rc = c->be->begin ? c->be->begin(c) : c->be->exec(c, "BEGIN");
 	if (rc == DB_OK)
 		c->in_transaction = 1;
 	return rc;
@@ -218,7 +218,7 @@ int db_begin(struct db_conn *c)
 
 int db_commit(struct db_conn *c)
 {
-	int rc = c->be->exec(c, "COMMIT");
+	int rc = c->be->commit ? c->be->commit(c) : c->be->exec(c, "COMMIT");
 	if (rc == DB_OK)
 		c->in_transaction = 0;
 	else
@@ -228,8 +228,12 @@ int db_commit(struct db_conn *c)
 
 void db_rollback(struct db_conn *c)
 {
-	int ignored = c->be->exec(c, "ROLLBACK");
-	(void)ignored;
+	if (c->be->rollback) {
+		c->be->rollback(c);
+	} else {
+		int ignored = c->be->exec(c, "ROLLBACK");
+		(void)ignored;
+	}
 	c->in_transaction = 0;
 }
 

@@ -16,7 +16,19 @@
  * before it started, so concurrent writers share flushes, and the write lock is
  * never held during one. SQLite replays the WAL's committed frames after a crash,
  * so what was flushed is there.
+ *
+ * Group commit of write transactions: every db_begin of this process runs on one
+ * writer connection per database file, one transaction at a time, each inside a
+ * SAVEPOINT of a shared outer transaction (a batch). A transaction that ends while
+ * others wait for their turn leaves the batch open for them; the last one commits
+ * it for all, and each db_commit returns only once its batch is committed and
+ * flushed. So N concurrent writes cost one COMMIT (each page written to the WAL
+ * once) and, because only the writer writes, its page cache stays warm: a
+ * connection's cache is emptied whenever another connection has written, and
+ * that re-reading was most of a reply's time with every worker writing on its
+ * own connection. Reads outside a transaction stay on the worker's own connection.
  */
+#include <assert.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -53,13 +65,42 @@ struct wal_sync {
 	/* Writers waiting for the write lock (busy() below) sleep on this, and a
 	 * connection that may have released the lock wakes them. */
 	pthread_cond_t released;
+	struct writer *writer; /* made by the first db_begin */
+	unsigned conns;        /* open connections of this file, the writer's apart */
 	struct wal_sync *next;
 };
+
+/* A transaction that has ended and waits for its batch's COMMIT. */
+struct batch_member {
+	int rc;
+	bool done;
+	char err[256];
+	struct batch_member *next;
+};
+
+/* The writer connection of one database file, and its batch (see the top). */
+struct writer {
+	pthread_mutex_t turn; /* held by the transaction running on conn */
+	struct sqlite_conn *conn;
+	bool open; /* conn's outer transaction is open (only the turn's holder reads it) */
+	/* Under wal_sync.lock: */
+	unsigned waiting;              /* threads in db_begin waiting for the turn */
+	unsigned members;              /* ended transactions in the open batch */
+	struct batch_member *finished; /* those of them waiting for its COMMIT */
+	pthread_cond_t committed;
+};
+
+/* Most transactions in one batch: it then commits, and other writers (another
+ * process, a write outside a transaction) get their chance at the lock. */
+#define BATCH_MAX 64
 
 struct sqlite_conn {
 	struct db_conn base;
 	sqlite3 *db;
 	struct wal_sync *sync;
+	/* While this connection's transaction runs: the writer, where its statements go. */
+	struct sqlite_conn *redirect;
+	bool is_writer;
 	sqlite3_int64 changes; /* sqlite3_total_changes64 when last made durable */
 	struct sqlite_stmt *buckets[STMT_BUCKETS];
 	/* The statement last found for an SQL text at this address (a string literal,
@@ -149,20 +190,13 @@ static void released(struct sqlite_conn *c)
 }
 
 /*
- * Returns once a WAL flush that began after this connection's last commit has
- * finished (group commit). The first committer to arrive flushes, for itself and
- * everyone who committed before the flush began; the others wait for that flush
- * or the next. Only when the connection is out of any transaction and its
- * commits changed something.
+ * Returns once a WAL flush that began after this call has finished (group
+ * commit): the first caller to arrive flushes, for itself and everyone who
+ * committed before the flush began; the others wait for that flush or the next.
+ * c is only the handle to flush through.
  */
-static int durable(struct sqlite_conn *c)
+static int flush_after_commit(struct sqlite_conn *c)
 {
-	if (!sqlite3_get_autocommit(c->db))
-		return DB_OK;
-	sqlite3_int64 changes = sqlite3_total_changes64(c->db);
-	if (changes == c->changes)
-		return DB_OK;
-	released(c);
 	struct wal_sync *w = c->sync;
 	int rc = 0;
 	pthread_mutex_lock(&w->lock);
@@ -187,6 +221,21 @@ static int durable(struct sqlite_conn *c)
 		snprintf(c->err, sizeof c->err, "cannot flush the write-ahead log to disk");
 		return DB_ERR;
 	}
+	return DB_OK;
+}
+
+/* A write outside a transaction (on the worker's own connection) returns once
+ * it is flushed: only when the connection's commits changed something. */
+static int durable(struct sqlite_conn *c)
+{
+	if (c->is_writer || !sqlite3_get_autocommit(c->db))
+		return DB_OK;
+	sqlite3_int64 changes = sqlite3_total_changes64(c->db);
+	if (changes == c->changes)
+		return DB_OK;
+	released(c);
+	if (flush_after_commit(c))
+		return DB_ERR;
 	c->changes = changes;
 	return DB_OK;
 }
@@ -216,6 +265,10 @@ static int sqlite_connect(const char *path, struct db_conn **out, char *err, siz
 	                 NULL, NULL, NULL) != SQLITE_OK)
 		goto fail;
 	c->changes = sqlite3_total_changes64(c->db);
+	c->base.be = &db_sqlite_backend;
+	pthread_mutex_lock(&c->sync->lock);
+	c->sync->conns++;
+	pthread_mutex_unlock(&c->sync->lock);
 	*out = &c->base;
 	return DB_OK;
 fail:
@@ -229,9 +282,8 @@ fail_quiet:
 	return DB_ERR_CONN;
 }
 
-static void sqlite_disconnect(struct db_conn *base)
+static void close_conn(struct sqlite_conn *c)
 {
-	struct sqlite_conn *c = (struct sqlite_conn *)base;
 	for (int i = 0; i < STMT_BUCKETS; i++) {
 		for (struct sqlite_stmt *s = c->buckets[i], *next; s; s = next) {
 			next = s->next;
@@ -242,6 +294,28 @@ static void sqlite_disconnect(struct db_conn *base)
 	}
 	sqlite3_close(c->db);
 	free(c);
+}
+
+/* The last connection of a file closes its writer too, so that SQLite's last
+ * close checkpoints the WAL as it would without one. */
+static void sqlite_disconnect(struct db_conn *base)
+{
+	struct sqlite_conn *c = (struct sqlite_conn *)base;
+	struct wal_sync *w = c->sync;
+	struct writer *last = NULL;
+	pthread_mutex_lock(&w->lock);
+	if (--w->conns == 0) {
+		last = w->writer;
+		w->writer = NULL;
+	}
+	pthread_mutex_unlock(&w->lock);
+	close_conn(c);
+	if (last) {
+		close_conn(last->conn);
+		pthread_mutex_destroy(&last->turn);
+		pthread_cond_destroy(&last->committed);
+		free(last);
+	}
 }
 
 static bool sqlite_alive(struct db_conn *base)
@@ -261,6 +335,8 @@ static unsigned hash_sql(const char *s)
 static struct db_stmt *sqlite_prepare(struct db_conn *base, const char *sql)
 {
 	struct sqlite_conn *c = (struct sqlite_conn *)base;
+	if (c->redirect)
+		c = c->redirect; /* inside a transaction: on the writer */
 	/* Hashing the text byte by byte was a tenth of a thread page's instructions
 	 * (a dozen statements of 500 bytes); the address finds it in a few. */
 	struct sqlite_stmt **slot = &c->by_address[((uintptr_t)sql >> 3) % STMT_BUCKETS];
@@ -292,7 +368,7 @@ static struct db_stmt *sqlite_prepare(struct db_conn *base, const char *sql)
 		}
 		s->param[n] = (unsigned char)i;
 	}
-	s->base.conn = base;
+	s->base.conn = &c->base;
 	s->st = st;
 	s->sql = xstrdup(sql);
 	s->next = c->buckets[h];
@@ -355,9 +431,33 @@ static const void *sqlite_col_blob(struct db_stmt *base, int col, size_t *n)
 	return p ? p : "";
 }
 
+/* The writer this thread's transaction runs on, while it runs. */
+static _Thread_local struct sqlite_conn *my_turn;
+
+/*
+ * Whether statement s may run now. A statement prepared before db_begin would
+ * run outside the transaction (on the worker's own connection, which would then
+ * wait for the writer's lock held by its own thread), and one prepared inside it
+ * belongs to the writer, which another thread may be using once it has ended.
+ * Both are mistakes in the calling code: said loudly, and in debug builds fatal.
+ */
+static bool in_place(struct sqlite_stmt *s)
+{
+	struct sqlite_conn *c = (struct sqlite_conn *)s->base.conn;
+	if (c->is_writer ? my_turn == c : !c->redirect)
+		return true;
+	snprintf(c->err, sizeof c->err, "statement used %s its transaction: %.150s",
+	         c->is_writer ? "after" : "inside, but prepared before,", s->sql);
+	log_error("%s", c->err);
+	assert(!"a statement used across db_begin or db_commit");
+	return false;
+}
+
 static int sqlite_step(struct db_stmt *base)
 {
 	struct sqlite_stmt *s = (struct sqlite_stmt *)base;
+	if (!in_place(s))
+		return DB_ERR;
 	int rc = sqlite3_step(s->st);
 	if (rc == SQLITE_ROW)
 		return DB_ROW;
@@ -385,6 +485,8 @@ static bool sqlite_col_is_null(struct db_stmt *base, int col)
 static void sqlite_reset(struct db_stmt *base)
 {
 	struct sqlite_stmt *s = (struct sqlite_stmt *)base;
+	if (!in_place(s))
+		return;
 	sqlite3_reset(s->st);
 	sqlite3_clear_bindings(s->st);
 	/* An INSERT … RETURNING outside a transaction commits here, when reset before
@@ -397,6 +499,15 @@ static void sqlite_reset(struct db_stmt *base)
 static int sqlite_exec(struct db_conn *base, const char *sql)
 {
 	struct sqlite_conn *c = (struct sqlite_conn *)base;
+	if (c->redirect) {
+		if (sqlite3_exec(c->redirect->db, sql, NULL, NULL, NULL) == SQLITE_OK)
+			return DB_OK;
+		snprintf(c->err, sizeof c->err, "statement failed: %s",
+		         sqlite3_errmsg(c->redirect->db));
+		return (sqlite3_extended_errcode(c->redirect->db) & 0xff) == SQLITE_CONSTRAINT
+		           ? DB_ERR_CONSTRAINT
+		           : DB_ERR;
+	}
 	int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
 	if (sqlite3_get_autocommit(c->db))
 		released(c); /* a COMMIT or ROLLBACK, or a write on its own */
@@ -408,7 +519,180 @@ static int sqlite_exec(struct db_conn *base, const char *sql)
 
 static const char *sqlite_errmsg(struct db_conn *base)
 {
-	return ((struct sqlite_conn *)base)->err;
+	struct sqlite_conn *c = (struct sqlite_conn *)base;
+	return c->redirect ? c->redirect->err : c->err;
+}
+
+/* ------------------------------------------------------------ transactions */
+
+/* The writer of c's file, opened by the first transaction. */
+static struct writer *writer_of(struct sqlite_conn *c)
+{
+	struct wal_sync *w = c->sync;
+	pthread_mutex_lock(&w->lock);
+	struct writer *wr = w->writer;
+	pthread_mutex_unlock(&w->lock);
+	if (wr)
+		return wr;
+	struct db_conn *conn;
+	char err[256];
+	if (sqlite_connect(w->path, &conn, err, sizeof err)) {
+		snprintf(c->err, sizeof c->err, "%s", err);
+		return NULL;
+	}
+	wr = xcalloc(1, sizeof *wr);
+	wr->conn = (struct sqlite_conn *)conn;
+	wr->conn->is_writer = true;
+	pthread_mutex_init(&wr->turn, NULL);
+	pthread_cond_init(&wr->committed, NULL);
+	pthread_mutex_lock(&w->lock);
+	w->conns--; /* the writer is not one of the pool's */
+	struct writer *raced = w->writer;
+	if (!raced)
+		w->writer = wr;
+	pthread_mutex_unlock(&w->lock);
+	if (raced) { /* another thread opened one first */
+		close_conn(wr->conn);
+		pthread_mutex_destroy(&wr->turn);
+		pthread_cond_destroy(&wr->committed);
+		free(wr);
+		wr = raced;
+	}
+	return wr;
+}
+
+/* Runs sql on the writer, its error into c's message. */
+static int on_writer(struct sqlite_conn *c, struct sqlite_conn *wc, const char *sql)
+{
+	if (sqlite3_exec(wc->db, sql, NULL, NULL, NULL) == SQLITE_OK)
+		return DB_OK;
+	snprintf(c->err, sizeof c->err, "%s failed: %s", sql, sqlite3_errmsg(wc->db));
+	return DB_ERR;
+}
+
+/*
+ * Ends the turn of the transaction that ran on the writer, its savepoint already
+ * released or rolled back. If others wait for their turn, and the batch is not
+ * full, the batch stays open for them; otherwise this thread commits it, for
+ * everyone in it. m, for a transaction that is to be committed, waits for that
+ * COMMIT and a flush after it, and returns their result.
+ */
+static int end_turn(struct sqlite_conn *c, struct writer *wr, struct batch_member *m)
+{
+	struct wal_sync *w = c->sync;
+	struct sqlite_conn *wc = wr->conn;
+	my_turn = NULL;
+	c->redirect = NULL;
+	/* An error that SQLite answers by rolling back the whole transaction (a full
+	 * disk, say) took the batch's earlier transactions with it. */
+	bool lost = wr->open && sqlite3_get_autocommit(wc->db);
+	pthread_mutex_lock(&w->lock);
+	if (m) {
+		m->next = wr->finished;
+		wr->finished = m;
+		wr->members++;
+	}
+	if (!lost && wr->open && wr->waiting && wr->members < BATCH_MAX) {
+		pthread_mutex_unlock(&wr->turn);
+	} else {
+		struct batch_member *list = wr->finished;
+		wr->finished = NULL;
+		wr->members = 0;
+		pthread_mutex_unlock(&w->lock);
+		int rc = DB_OK;
+		if (lost) {
+			rc = DB_ERR;
+			snprintf(wc->err, sizeof wc->err,
+			         "the transaction was rolled back after an error: %s",
+			         sqlite3_errmsg(wc->db));
+		} else if (wr->open && sqlite3_exec(wc->db, "COMMIT", NULL, NULL, NULL)) {
+			rc = DB_ERR;
+			set_err(wc, "cannot commit");
+			sqlite3_exec(wc->db, "ROLLBACK", NULL, NULL, NULL);
+		}
+		wr->open = false;
+		pthread_mutex_lock(&w->lock);
+		for (struct batch_member *x = list; x; x = x->next) {
+			x->rc = rc;
+			x->done = true;
+			if (rc)
+				snprintf(x->err, sizeof x->err, "%s", wc->err);
+		}
+		pthread_cond_broadcast(&wr->committed);
+		pthread_cond_broadcast(&w->released); /* writers on other connections */
+		pthread_mutex_unlock(&wr->turn);
+	}
+	while (m && !m->done)
+		pthread_cond_wait(&wr->committed, &w->lock);
+	pthread_mutex_unlock(&w->lock);
+	if (!m)
+		return DB_OK;
+	if (m->rc) {
+		snprintf(c->err, sizeof c->err, "%s", m->err);
+		return m->rc;
+	}
+	return flush_after_commit(c);
+}
+
+static int sqlite_begin(struct db_conn *base)
+{
+	struct sqlite_conn *c = (struct sqlite_conn *)base;
+	struct writer *wr = writer_of(c);
+	if (!wr)
+		return DB_ERR;
+	if (my_turn == wr->conn) { /* would wait for itself */
+		snprintf(c->err, sizeof c->err,
+		         "a transaction began while this thread's other transaction was open");
+		log_error("%s", c->err);
+		assert(!"nested transactions on two connections");
+		return DB_ERR;
+	}
+	struct wal_sync *w = c->sync;
+	pthread_mutex_lock(&w->lock);
+	wr->waiting++;
+	pthread_mutex_unlock(&w->lock);
+	pthread_mutex_lock(&wr->turn);
+	pthread_mutex_lock(&w->lock);
+	wr->waiting--;
+	pthread_mutex_unlock(&w->lock);
+	struct sqlite_conn *wc = wr->conn;
+	if (!wr->open && on_writer(c, wc, "BEGIN IMMEDIATE") == DB_OK)
+		wr->open = true;
+	if (!wr->open || on_writer(c, wc, "SAVEPOINT tx")) {
+		end_turn(c, wr, NULL);
+		return DB_ERR;
+	}
+	c->redirect = wc;
+	my_turn = wc;
+	return DB_OK;
+}
+static int sqlite_commit(struct db_conn *base)
+{
+	struct sqlite_conn *c = (struct sqlite_conn *)base;
+	struct sqlite_conn *wc = c->redirect;
+	if (!wc) {
+		snprintf(c->err, sizeof c->err, "COMMIT without a transaction");
+		return DB_ERR;
+	}
+	struct writer *wr = c->sync->writer;
+	if (on_writer(c, wc, "RELEASE tx")) {
+		/* A statement still running, say: this transaction is undone alone. */
+		sqlite3_exec(wc->db, "ROLLBACK TO tx; RELEASE tx", NULL, NULL, NULL);
+		end_turn(c, wr, NULL);
+		return DB_ERR;
+	}
+	struct batch_member m = {0};
+	return end_turn(c, wr, &m);
+}
+
+static void sqlite_rollback(struct db_conn *base)
+{
+	struct sqlite_conn *c = (struct sqlite_conn *)base;
+	struct sqlite_conn *wc = c->redirect;
+	if (!wc)
+		return;
+	sqlite3_exec(wc->db, "ROLLBACK TO tx; RELEASE tx", NULL, NULL, NULL);
+	end_turn(c, c->sync->writer, NULL);
 }
 
 const struct db_backend db_sqlite_backend = {
@@ -429,4 +713,7 @@ const struct db_backend db_sqlite_backend = {
     .errmsg = sqlite_errmsg,
     .bind_blob = sqlite_bind_blob,
     .col_blob = sqlite_col_blob,
+    .begin = sqlite_begin,
+    .commit = sqlite_commit,
+    .rollback = sqlite_rollback,
 };

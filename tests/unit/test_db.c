@@ -192,6 +192,67 @@ static void test_pool_concurrent_writers(void **state)
 	assert_true(db_ping(db));
 }
 
+/* Transactions from many threads at once (on SQLite, batched on one writer
+ * connection): each one that commits is there, and visible, as soon as
+ * db_commit returns; each that fails or rolls back leaves nothing, and takes
+ * nothing of the others' with it. */
+static void *transactor(void *arg)
+{
+	int n = (int)(intptr_t)arg, ok = 0;
+	for (int i = 0; i < WRITES; i++) {
+		struct db_conn *c = db_acquire(db);
+		if (!c)
+			continue;
+		char code[32];
+		snprintf(code, sizeof code, "X%02d%03d", n, i);
+		int rc;
+		if (db_begin(c) == DB_OK) {
+			insert_org(c, code, "In a transaction", &rc);
+			bool good = rc == DB_DONE;
+			if (i % 3 == 1) { /* the same code again: a constraint fails */
+				insert_org(c, code, "Twice", &rc);
+				good = good && rc == DB_ERR_CONSTRAINT;
+				db_rollback(c);
+			} else if (i % 3 == 2) {
+				db_rollback(c);
+			} else if (good && db_commit(c) == DB_OK) {
+				struct db_stmt *st = db_prepare(
+				    c, "SELECT count(*) FROM organisations WHERE ods_code = $1");
+				db_bind_text(st, 1, code);
+				ok += db_step(st) == DB_ROW && db_col_int(st, 0) == 1;
+				db_reset(st);
+			}
+			if (!good)
+				ok -= 1000;
+		}
+		db_release(c);
+	}
+	return (void *)(intptr_t)ok;
+}
+
+static void test_concurrent_transactions(void **state)
+{
+	(void)state;
+	pthread_t t[WRITERS];
+	for (int i = 0; i < WRITERS; i++)
+		pthread_create(&t[i], NULL, transactor, (void *)(intptr_t)i);
+	int ok = 0;
+	for (int i = 0; i < WRITERS; i++) {
+		void *r;
+		pthread_join(t[i], &r);
+		ok += (int)(intptr_t)r;
+	}
+	int committed = WRITERS * ((WRITES + 2) / 3);
+	assert_int_equal(ok, committed);
+	struct db_conn *c = db_acquire(db);
+	struct db_stmt *st =
+	    db_prepare(c, "SELECT count(*) FROM organisations WHERE ods_code LIKE 'X%'");
+	assert_int_equal(db_step(st), DB_ROW);
+	assert_int_equal(db_col_int(st, 0), committed);
+	db_reset(st);
+	db_release(c);
+}
+
 static void test_newer_database_refused(void **state)
 {
 	(void)state;
@@ -240,6 +301,7 @@ int main(void)
 	    cmocka_unit_test(test_insert_select_constraint),
 	    cmocka_unit_test(test_transaction_rolls_back),
 	    cmocka_unit_test(test_pool_concurrent_writers),
+	    cmocka_unit_test(test_concurrent_transactions),
 	    cmocka_unit_test(test_newer_database_refused),
 	    cmocka_unit_test(test_open_errors_are_one_line),
 	};
