@@ -88,7 +88,7 @@ static void cell_level(struct pressure_dash_cell *c, int level)
 
 static void group_row(struct pressure_dash_group_row *r, const struct pressure_group *g)
 {
-	snprintf(r->name, sizeof r->name, "%s", g->name);
+	r->name = g->name;
 	cell_int(&r->cells[0], g->practices);
 	cell_count(&r->cells[1], &g->returned);
 	for (int l = 1; l <= 4; l++)
@@ -151,6 +151,11 @@ static int by_name(const void *a, const void *b)
 	              ((const struct pressure_dash_heat_row *)b)->name);
 }
 
+static int by_ods_key(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /* The heatmap: practices (executive) or PCNs and localities (everyone else) by week,
  * oldest week on the left. */
 static void heatmap(struct pressure_dashboard_view *v, struct pressure_summary **weeks, size_t n)
@@ -164,30 +169,36 @@ static void heatmap(struct pressure_dashboard_view *v, struct pressure_summary *
 		return;
 	const struct pressure_summary *latest = weeks[0];
 	if (v->executive) {
-		/* Every practice that returned in any of the weeks shown: gathered, sorted by
-		 * ODS code and made unique, so that each week's returns find their row by bsearch.
-		 */
+		/* Practices at Red or Black in any week shown (at region scale a row for each of
+		 * 1,500 practices would bury them; every return is in the CSV): gathered as keys,
+		 * sorted by ODS code and made unique, so that a practice Red for weeks on end is
+		 * one row and each week's returns find their row by bsearch. */
 		size_t cap = 0;
 		for (size_t k = 0; k < cols; k++)
 			for (size_t i = 0; i < weeks[k]->n_named; i++)
 				cap += weeks[k]->named[i].level >= PRESSURE_RED;
-		v->heat = xcalloc(cap ? cap : 1, sizeof *v->heat);
-		/* Practices at Red or Black in any week shown: at region scale a row for each of
-		 * 1,500 practices would bury them (every return is in the CSV). */
+		struct heat_key {
+			const char *ods, *name;
+		} *keys = xcalloc(cap ? cap : 1, sizeof *keys);
+		size_t n_keys = 0;
 		for (size_t k = 0; k < cols; k++)
-			for (size_t i = 0; i < weeks[k]->n_named; i++) {
-				if (weeks[k]->named[i].level < PRESSURE_RED)
-					continue;
-				struct pressure_dash_heat_row *r = &v->heat[v->n_heat++];
-				snprintf(r->ods, sizeof r->ods, "%s", weeks[k]->named[i].ods);
-				snprintf(r->name, sizeof r->name, "%s", weeks[k]->named[i].name);
-			}
-		qsort(v->heat, v->n_heat, sizeof *v->heat, by_ods);
+			for (size_t i = 0; i < weeks[k]->n_named; i++)
+				if (weeks[k]->named[i].level >= PRESSURE_RED)
+					keys[n_keys++] = (struct heat_key){weeks[k]->named[i].ods,
+					                                   weeks[k]->named[i].name};
+		qsort(keys, n_keys, sizeof *keys, by_ods_key);
 		size_t unique = 0;
-		for (size_t i = 0; i < v->n_heat; i++)
-			if (!unique || strcmp(v->heat[unique - 1].ods, v->heat[i].ods))
-				v->heat[unique++] = v->heat[i];
-		v->n_heat = unique;
+		for (size_t i = 0; i < n_keys; i++)
+			unique += !i || strcmp(keys[i - 1].ods, keys[i].ods);
+		v->heat = xcalloc(unique ? unique : 1, sizeof *v->heat);
+		for (size_t i = 0; i < n_keys; i++) {
+			if (i && !strcmp(keys[i - 1].ods, keys[i].ods))
+				continue;
+			struct pressure_dash_heat_row *r = &v->heat[v->n_heat++];
+			snprintf(r->ods, sizeof r->ods, "%s", keys[i].ods);
+			r->name = keys[i].name;
+		}
+		free(keys);
 		for (size_t i = 0; i < v->n_heat; i++) {
 			snprintf(v->heat[i].href, sizeof v->heat[i].href, "/pressure/practices/%s",
 			         v->heat[i].ods);
@@ -216,7 +227,7 @@ static void heatmap(struct pressure_dashboard_view *v, struct pressure_summary *
 			const struct pressure_group *g =
 			    kind ? &latest->localities[i] : &latest->pcns[i];
 			struct pressure_dash_heat_row *r = &v->heat[v->n_heat++];
-			snprintf(r->name, sizeof r->name, "%s", g->name);
+			r->name = g->name;
 			for (size_t k = 0; k < cols; k++) {
 				const struct pressure_summary *s = weeks[cols - 1 - k];
 				const struct pressure_group *list = kind ? s->localities : s->pcns;
@@ -349,7 +360,7 @@ void pressure_dashboard_page(struct http_request *req, struct http_response *res
 			continue;
 		struct pressure_dash_named_row *r = &v->named[v->n_named++];
 		snprintf(r->ods, sizeof r->ods, "%s", p->ods);
-		snprintf(r->name, sizeof r->name, "%s", p->name);
+		r->name = p->name;
 		r->level = p->level;
 		r->calculated = p->calculated;
 		r->flagged = p->flagged;

@@ -29,8 +29,10 @@ struct pressure_dash_cell {
 /* A row of a group table: practices, returned, Green, Amber, Red, Black, patients at
  * Amber or above, appointments per 1,000. */
 #define PRESSURE_DASH_GROUP_COLUMNS 8
+/* Names point into the summaries the view is made from, held until it is rendered:
+ * a copy in each row was most of an executive dashboard's memory. */
 struct pressure_dash_group_row {
-	char name[LIMIT_NAME_BYTES + 1];
+	const char *name;
 	struct pressure_dash_cell cells[PRESSURE_DASH_GROUP_COLUMNS];
 };
 
@@ -42,7 +44,8 @@ struct pressure_dash_groups {
 };
 
 struct pressure_dash_heat_row {
-	char ods[16], name[LIMIT_NAME_BYTES + 1];
+	char ods[16];
+	const char *name;
 	char href[64]; /* the practice's page (executive), or "" */
 	struct pressure_dash_cell cells[PRESSURE_DASH_HEAT];
 };
@@ -56,7 +59,8 @@ struct pressure_dash_trend_row {
 };
 
 struct pressure_dash_named_row {
-	char ods[16], name[LIMIT_NAME_BYTES + 1], per_1000[24], href[48];
+	char ods[16], per_1000[24], href[48];
+	const char *name;
 	int level, calculated;
 	bool flagged, late;
 };

@@ -160,9 +160,63 @@ void pressure_suppress(struct pressure_cell *cells, size_t n_cells,
 /* ------------------------------------------------------------ loading */
 
 /* A practice and its return this period, while counting. */
+/* Names' text, in blocks that never move, shared by reference count. */
+struct pressure_names {
+	atomic_int refs;
+	struct names_block {
+		struct names_block *next;
+		size_t used, size;
+		char text[];
+	} * blocks;
+};
+
+static struct pressure_names *names_new(void)
+{
+	struct pressure_names *n = xcalloc(1, sizeof *n);
+	atomic_init(&n->refs, 1);
+	return n;
+}
+
+static struct pressure_names *names_ref(struct pressure_names *n)
+{
+	if (n)
+		atomic_fetch_add(&n->refs, 1);
+	return n;
+}
+
+static void names_release(struct pressure_names *n)
+{
+	if (!n || atomic_fetch_sub(&n->refs, 1) > 1)
+		return;
+	for (struct names_block *b = n->blocks, *next; b; b = next) {
+		next = b->next;
+		free(b);
+	}
+	free(n);
+}
+
+static const char *names_add(struct pressure_names *n, const char *text)
+{
+	size_t len = strlen(text ? text : "") + 1;
+	struct names_block *b = n->blocks;
+	if (!b || b->size - b->used < len) {
+		size_t size = len > 16384 ? len : 16384;
+		b = xmalloc(sizeof *b + size);
+		b->used = 0;
+		b->size = size;
+		b->next = n->blocks;
+		n->blocks = b;
+	}
+	char *at = b->text + b->used;
+	memcpy(at, text ? text : "", len);
+	b->used += len;
+	return at;
+}
+
 struct practice_row {
 	int64_t id, list_size, pcn_id, locality_id;
-	char ods[16], name[LIMIT_NAME_BYTES + 1];
+	char ods[16];
+	const char *name; /* in the structure's names */
 	bool returned, consented, late;
 	int level, calculated;
 	int64_t appointments; /* -1 none given */
@@ -208,8 +262,8 @@ static void read_return(struct db_stmt *st, struct practice_row *rows, size_t n)
 
 /* Loads every practice (with its PCN and locality) in scope, sorted by id. A daily period
  * scoped to one locality ("locality:ID") covers that locality's practices only. */
-static int load_practices(struct db_conn *c, int64_t only_locality, struct practice_row **out,
-                          size_t *n)
+static int load_practices(struct db_conn *c, struct pressure_names *names,
+                          struct practice_row **out, size_t *n)
 {
 	*out = NULL;
 	*n = 0;
@@ -226,8 +280,6 @@ static int load_practices(struct db_conn *c, int64_t only_locality, struct pract
 	int rc;
 	while ((rc = db_step(st)) == DB_ROW) {
 		int64_t locality = db_col_int(st, 5);
-		if (only_locality && locality != only_locality)
-			continue;
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 64;
 			*out = xrealloc(*out, cap * sizeof **out);
@@ -236,7 +288,7 @@ static int load_practices(struct db_conn *c, int64_t only_locality, struct pract
 		memset(p, 0, sizeof *p);
 		p->id = db_col_int(st, 0);
 		snprintf(p->ods, sizeof p->ods, "%s", db_col_text(st, 1));
-		snprintf(p->name, sizeof p->name, "%s", db_col_text(st, 2));
+		p->name = names_add(names, db_col_text(st, 2));
 		p->list_size = db_col_int(st, 3);
 		p->pcn_id = db_col_int(st, 4);
 		p->locality_id = locality;
@@ -283,7 +335,8 @@ static int load_returns(struct db_conn *c, const struct pressure_period *period,
 }
 
 /* The organisations of one kind among the practices' PCNs or localities. */
-static int load_groups(struct db_conn *c, const char *kind, struct pressure_group **out, size_t *n)
+static int load_groups(struct db_conn *c, struct pressure_names *names, const char *kind,
+                       struct pressure_group **out, size_t *n)
 {
 	*out = NULL;
 	*n = 0;
@@ -305,7 +358,7 @@ static int load_groups(struct db_conn *c, const char *kind, struct pressure_grou
 		memset(g, 0, sizeof *g);
 		g->id = db_col_int(st, 0);
 		snprintf(g->ods, sizeof g->ods, "%s", db_col_text(st, 1));
-		snprintf(g->name, sizeof g->name, "%s", db_col_text(st, 2));
+		g->name = names_add(names, db_col_text(st, 2));
 		g->parent_id = db_col_int(st, 3);
 	}
 	db_reset(st);
@@ -313,8 +366,7 @@ static int load_groups(struct db_conn *c, const char *kind, struct pressure_grou
 	*out = xrealloc(*out, (*n + 1) * sizeof **out);
 	struct pressure_group *none = &(*out)[*n];
 	memset(none, 0, sizeof *none);
-	snprintf(none->name, sizeof none->name, "%s",
-	         !strcmp(kind, "pcn") ? "Not in a PCN" : "Not in a locality");
+	none->name = !strcmp(kind, "pcn") ? "Not in a PCN" : "Not in a locality";
 	(*n)++;
 	return rc < 0 ? rc : 0;
 }
@@ -534,6 +586,7 @@ static struct {
 	struct practice_row *rows;
 	size_t n, n_pcns, n_localities;
 	struct pressure_group *pcns, *localities;
+	struct pressure_names *names; /* of all the above */
 } structure;
 static pthread_mutex_t structure_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -566,6 +619,7 @@ static bool structure_get(const struct stamp *stamp, int64_t only_locality, int6
 		s->localities =
 		    copy_of(structure.localities, structure.n_localities, sizeof *s->localities);
 		s->n_localities = structure.n_localities;
+		s->names = names_ref(structure.names);
 	}
 	pthread_mutex_unlock(&structure_lock);
 	return found;
@@ -576,14 +630,17 @@ static int structure_load(struct db_conn *c, const struct stamp *stamp, int64_t 
                           struct practice_row **rows, size_t *n, struct pressure_summary *s)
 {
 	int rc;
-	if ((rc = load_practices(c, 0, rows, n)) ||
-	    (rc = load_groups(c, "pcn", &s->pcns, &s->n_pcns)) ||
-	    (rc = load_groups(c, "locality", &s->localities, &s->n_localities)))
+	s->names = names_new();
+	if ((rc = load_practices(c, s->names, rows, n)) ||
+	    (rc = load_groups(c, s->names, "pcn", &s->pcns, &s->n_pcns)) ||
+	    (rc = load_groups(c, s->names, "locality", &s->localities, &s->n_localities)))
 		return rc;
 	pthread_mutex_lock(&structure_lock);
 	free(structure.rows);
 	free(structure.pcns);
 	free(structure.localities);
+	names_release(structure.names);
+	structure.names = names_ref(s->names);
 	structure.rows = copy_of(*rows, *n, sizeof **rows);
 	structure.n = *n;
 	structure.pcns = copy_of(s->pcns, s->n_pcns, sizeof *s->pcns);
@@ -611,7 +668,7 @@ static int compute(struct db_conn *c, int64_t period_id, enum pressure_audience 
 		goto done;
 	pressure_period_label(&s->period, s->label, sizeof s->label);
 	s->closed = (int64_t)time(NULL) >= s->period.closes_at;
-	snprintf(s->all.name, sizeof s->all.name, "All practices");
+	s->all.name = "All practices";
 	/* A daily period of some localities covers only theirs. */
 	int64_t only_locality = 0;
 	struct db_stmt *st = db_prepare(c, "SELECT scope FROM pressure_periods WHERE id = $1");
@@ -648,7 +705,7 @@ static int compute(struct db_conn *c, int64_t period_id, enum pressure_audience 
 		struct pressure_named *x = &s->named[s->n_named++];
 		x->id = p->id;
 		snprintf(x->ods, sizeof x->ods, "%s", p->ods);
-		snprintf(x->name, sizeof x->name, "%s", p->name);
+		x->name = p->name;
 		x->pcn_id = p->pcn_id;
 		x->locality_id = p->locality_id;
 		x->level = p->level;
@@ -807,6 +864,7 @@ void pressure_summary_free(struct pressure_summary *s)
 	free(s->pcns);
 	free(s->localities);
 	free(s->named);
+	names_release(s->names);
 	free(s);
 }
 

@@ -70,12 +70,12 @@ extern const char pressure_suppressed_legend[];
 
 /* One group of practices: a PCN, a locality, or the whole collective. */
 struct pressure_group {
-	int64_t id;                        /* organisation id; 0 = the collective, or "none" */
-	char ods[16];                      /* empty for the collective and "none" */
-	char name[LIMIT_NAME_BYTES + 1];   /* "Not in a PCN" / "Not in a locality" for id 0 */
-	int64_t parent_id;                 /* a PCN's locality (0 none); 0 otherwise */
-	int64_t practices;                 /* practices in the group (public knowledge) */
-	int64_t patients;                  /* their registered patients (public knowledge) */
+	int64_t id;        /* organisation id; 0 = the collective, or "none" */
+	char ods[16];      /* empty for the collective and "none" */
+	const char *name;  /* "Not in a PCN" / "Not in a locality" for id 0; see names below */
+	int64_t parent_id; /* a PCN's locality (0 none); 0 otherwise */
+	int64_t practices; /* practices in the group (public knowledge) */
+	int64_t patients;  /* their registered patients (public knowledge) */
 	struct pressure_count returned;    /* practices that returned this period */
 	struct pressure_count at_level[5]; /* [1] Green … [4] Black declared; [0] unused */
 	struct pressure_count amber_or_above;
@@ -95,7 +95,8 @@ struct pressure_group {
  * that agreed to be named this period for the aggregate audience. */
 struct pressure_named {
 	int64_t id;
-	char ods[16], name[LIMIT_NAME_BYTES + 1];
+	char ods[16];
+	const char *name;
 	int64_t pcn_id, locality_id; /* 0 when none */
 	int level, calculated;       /* calculated: 0 not calculated */
 	int64_t list_size;
@@ -117,6 +118,10 @@ struct pressure_summary {
 	struct pressure_named *named; /* sorted by name */
 	size_t n_named;
 	atomic_int refs; /* summary.c only: readers sharing it (the cache is one) */
+	/* summary.c only: the text of the names above, shared by every summary made from the
+	 * same organisations (a name held in each row was two thirds of a summary's memory,
+	 * and a region's dashboards keep two dozen summaries). */
+	struct pressure_names *names;
 };
 
 /**
