@@ -20,7 +20,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '../tests/lib/client.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const build = join(root, 'build-release');
+// BENCH_BUILD: another build directory (a release build of a change beside main's).
+const build = process.env.BENCH_BUILD || join(root, 'build-release');
 // BENCH_WORK: another scratch directory, so that two runs can share the machine.
 const work = process.env.BENCH_WORK || join(root, 'bench', 'work');
 const shoalBin = join(build, 'shoal');
