@@ -2,7 +2,8 @@
 // "Search"): each role finds only what it may see (spaces, threads, titles and
 // posts), edits, deletions and hidden posts leave the results at once, the
 // snippets are escaped before they are marked, filters by space, author and
-// date, and untrusted words (FTS5 syntax, over-long, control characters) get a
+// date, a common word's newest matches come first and a rare word's old post is
+// still found, and untrusted words (FTS5 syntax, over-long, control characters) get a
 // clear answer, never a 500.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -173,6 +174,23 @@ test('filters by space, author and date, with UK dates', async () => {
   r = await search('lead', { q: 'plonkwidget', 'from-day': '2', 'from-month': '1', 'from-year': '2026', 'to-day': '1', 'to-month': '1', 'to-year': '2026' });
   assert.equal(r.status, 400);
   assert.match(r.text, /To must be the same as or after From/);
+});
+
+test('a common word finds its newest posts first, and a rare word its old post', async () => {
+  // On PostgreSQL the candidates are looked for among the newest posts first, in a window
+  // that widens (tests/unit/test_search.c tries small windows); either way, the same answer.
+  const { thread, post: old } = await startThread('member', 'General practice strategy', 'Birdwatch', 'An old note about a ptarmigan.');
+  const wagtails = [];
+  for (let i = 0; i < 24; i++) wagtails.push(await reply(i % 2 ? 'member' : 'otherMember', thread, `A wagtail again, number ${i + 10}.`));
+  const newest = [...wagtails].reverse();
+  let r = await search('otherMember', { q: 'wagtail' });
+  assert.deepEqual(r.posts, newest.slice(0, 20), 'equally good matches, newest first');
+  r = await search('otherMember', { q: 'wagtail', page: '2' });
+  assert.deepEqual(r.posts, newest.slice(20));
+  r = await search('otherMember', { q: 'ptarmigan' });
+  assert.deepEqual(r.posts, [old], 'the old post with a rare word');
+  r = await search('otherMember', { q: 'birdwatch' });
+  assert.deepEqual(r.posts, [old], 'a title counts for its opening post');
 });
 
 test('untrusted words: search syntax, length and control characters never make a 500', async () => {

@@ -3,12 +3,14 @@
  * for HTML (src/app/search/search.c). Besides fixed cases, thousands of random
  * queries built from FTS5's own syntax characters must all parse (run against
  * a real FTS5 table), and random marked text must come out escaped and with
- * balanced <mark> tags.
+ * balanced <mark> tags. On PostgreSQL (SHOAL_TEST_DB), the newest matches found
+ * through widening windows are exactly those of one query over every post.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +18,8 @@
 #include <sqlite3.h>
 
 #include "app/search/search.h"
+#include "db/db.h"
+#include "db/migrate.h"
 
 static char *fts(const char *q, int *words)
 {
@@ -163,13 +167,132 @@ static void test_marks_fuzz(void **state)
 	}
 }
 
+/* Runs sql with $1 text and $2 integer; the first column of its one row, copied. */
+static char *one_text(struct db_conn *c, const char *sql, const char *q, int64_t n)
+{
+	struct db_stmt *st = db_prepare(c, sql);
+	assert_non_null(st);
+	db_bind_text(st, 1, q);
+	db_bind_int(st, 2, n);
+	assert_int_equal(db_step(st), DB_ROW);
+	char *s = strdup(db_col_text(st, 0) ? db_col_text(st, 0) : "");
+	db_reset(st);
+	return s;
+}
+
+/* The newest matches by one query over every post and title, as search.c's steps
+ * would find them with no window: "{id,…}" newest first, and those that are title hits. */
+#define ALL_MATCHES                                                                                \
+	"WITH w AS (SELECT websearch_to_tsquery('english', $1) AS q), t AS (SELECT (SELECT "       \
+	"min(f.id) FROM posts f WHERE f.thread_id = t.id) AS id FROM threads t, w WHERE "          \
+	"t.search_vector @@ w.q), h AS (SELECT id FROM (SELECT p.id FROM posts p, w WHERE "        \
+	"p.search_vector @@ w.q UNION SELECT id FROM t) u ORDER BY id DESC LIMIT $2) "
+static const char all_ids_sql[] =
+    ALL_MATCHES "SELECT '{' || coalesce(string_agg(id::text, ',' ORDER BY id DESC), '') || '}' "
+                "FROM h";
+static const char all_titles_sql[] =
+    ALL_MATCHES "SELECT '{' || coalesce(string_agg(id::text, ',' ORDER BY id DESC), '') || '}' "
+                "FROM h WHERE id IN (SELECT id FROM t)";
+
+/*
+ * 600 posts in 60 threads, older threads still answered now and then, so opening
+ * posts are spread over the ids. "kestrel" is in a quarter of the posts, "osprey" in
+ * one old post and with "kestrel" in a few, "heron" only in titles, "red kite" a
+ * phrase; some matching posts are deleted or hidden (out of the index).
+ */
+static const char region_sql[] =
+    "INSERT INTO people (email, name, role, created_at, updated_at) VALUES "
+    "('ann@example.org', 'Ann', 'member', 0, 0);"
+    "INSERT INTO spaces (name, visibility, created_by, created_at, updated_at) SELECT 'Birds', "
+    "'members', min(id), 0, 0 FROM people;"
+    "INSERT INTO threads (space_id, title, author_id, created_at, last_post_at) SELECT "
+    "(SELECT min(id) FROM spaces), CASE WHEN g % 7 = 0 THEN 'Heron sightings ' ELSE 'Plain "
+    "talk ' END || g, (SELECT min(id) FROM people), g, g FROM generate_series(1, 60) g;"
+    "INSERT INTO posts (thread_id, space_id, author_id, body_source, body_html, created_at) "
+    "SELECT (SELECT min(id) - 1 FROM threads) + CASE WHEN g % 3 = 0 THEN 1 + (g * 7) % (1 + g "
+    "/ 10) ELSE 1 + g / 10 END, (SELECT min(id) FROM spaces), (SELECT min(id) FROM people), "
+    "CASE WHEN g = 17 THEN 'A lone osprey' WHEN g % 36 = 0 THEN 'A kestrel and an osprey' "
+    "WHEN g % 4 = 0 THEN 'The kestrel flew over' WHEN g % 50 = 1 THEN 'A red kite, then a "
+    "kite that was red' ELSE 'Nothing to report' END, '', g FROM generate_series(0, 599) g "
+    "ORDER BY g;"
+    "UPDATE posts SET deleted_at = 1 WHERE created_at % 40 = 0;"
+    "UPDATE posts SET hidden_at = 1 WHERE created_at % 40 = 20;"
+    "UPDATE threads SET last_post_id = (SELECT max(id) FROM posts p WHERE p.thread_id = "
+    "threads.id), post_count = (SELECT count(*) FROM posts p WHERE p.thread_id = threads.id);";
+
+static void test_newest_matches(void **state)
+{
+	(void)state;
+	const char *url = getenv("SHOAL_TEST_DB");
+	if (!url || strncmp(url, "postgresql:", 11)) {
+		skip(); /* PostgreSQL only: FTS5 gives the newest matches first itself */
+		return;
+	}
+	char err[256];
+	struct db *db;
+	int applied;
+	if (db_open(url, 1, &db, err, sizeof err) || migrate_apply(db, &applied, err, sizeof err))
+		fail_msg("%s", err);
+	struct db_conn *c = db_acquire(db);
+	assert_non_null(c);
+	assert_int_equal(db_exec(c, region_sql), DB_OK);
+	static const char *const queries[] = {
+	    "kestrel", "osprey",        "heron",           "kestrel osprey",  "\"red kite\"",
+	    "zzzyx",   "heron kestrel", "heron or osprey", "kestrel -osprey",
+	};
+	static const int64_t sizes[][2] = {{5, 1},   {5, 7},    {10, 3},   {40, 25},
+	                                   {100, 2}, {1000, 1}, {3, 1000}, {1, 1}};
+	for (size_t i = 0; i < sizeof queries / sizeof queries[0]; i++) {
+		for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+			int64_t want = sizes[k][0], window = sizes[k][1], n = -1;
+			struct buf ids, titles;
+			buf_init(&ids, 1u << 20);
+			buf_init(&titles, 1u << 20);
+			assert_int_equal(
+			    search_newest_matches(c, queries[i], want, window, &ids, &titles, &n),
+			    DB_OK);
+			char *all = one_text(c, all_ids_sql, queries[i], want);
+			char *all_titles = one_text(c, all_titles_sql, queries[i], want);
+			if (strcmp(ids.data, all) || strcmp(titles.data, all_titles))
+				fail_msg("[%s] want %lld, window %lld: got %s titles %s; one query "
+				         "gives %s "
+				         "titles %s",
+				         queries[i], (long long)want, (long long)window, ids.data,
+				         titles.data, all, all_titles);
+			int64_t commas = 0;
+			for (const char *p = ids.data; *p; p++)
+				commas += *p == ',';
+			assert_int_equal(n, strcmp(ids.data, "{}") ? commas + 1 : 0);
+			free(all);
+			free(all_titles);
+			buf_free(&ids);
+			buf_free(&titles);
+		}
+	}
+	/* The cases above are not empty by accident. */
+	struct buf ids, titles;
+	int64_t n;
+	buf_init(&ids, 1u << 20);
+	buf_init(&titles, 1u << 20);
+	assert_int_equal(search_newest_matches(c, "osprey", 100, 1, &ids, &titles, &n), DB_OK);
+	assert_true(n > 3);
+	assert_int_equal(search_newest_matches(c, "heron", 3, 1, &ids, &titles, &n), DB_OK);
+	assert_int_equal(n, 3);
+	assert_string_equal(ids.data, titles.data);
+	assert_int_equal(search_newest_matches(c, "kestrel", 20, 1, &ids, &titles, &n), DB_OK);
+	assert_int_equal(n, 20);
+	buf_free(&ids);
+	buf_free(&titles);
+	db_release(c);
+	db_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_quoting),
-	    cmocka_unit_test(test_quoting_fuzz),
-	    cmocka_unit_test(test_marks),
-	    cmocka_unit_test(test_marks_fuzz),
+	    cmocka_unit_test(test_quoting),        cmocka_unit_test(test_quoting_fuzz),
+	    cmocka_unit_test(test_marks),          cmocka_unit_test(test_marks_fuzz),
+	    cmocka_unit_test(test_newest_matches),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

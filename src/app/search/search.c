@@ -70,23 +70,30 @@ void search_marked_html(struct buf *out, const char *marked)
 }
 
 /* $1 viewer, $2 role, $3 query, $4 space (0: any), $5 author LIKE pattern ("": any),
- * $6 from, $7 to, $8 limit, $9 offset. Columns: post, thread, title, space id and
- * name, author, created_at, marked title, marked snippet, posts before it in its thread.
+ * $6 from, $7 to, $8 limit, $9 offset (PostgreSQL: $10 and $11, see postgres_sql).
+ * Columns: post, thread, title, space id and name, author, created_at, marked title,
+ * marked snippet, posts before it in its thread.
  *
- * Both queries work in three steps, because a common word matches a large part of a
- * region's million posts: (1) the newest SEARCH_CANDIDATES matching posts, by index,
- * in id order; (2) those the person may see, filtered and ranked, one page of them;
- * (3) snippets, highlights and positions for that page only. Ranking every match,
- * or making snippets for every match before sorting, took over a second a query.
- * The price: a word in more than SEARCH_CANDIDATES posts is ranked among its newest
- * ones only (docs/discussions.md). */
-#define SEARCH_CANDIDATES "5000"
-#define SEARCH_TIME_LIMIT "5s" /* PostgreSQL's statement_timeout for one search */
+ * Both engines work in three steps, because a common word matches a large part of a
+ * region's million posts: (1) the newest SEARCH_CANDIDATES matching posts (FTS5 gives
+ * them newest first; on PostgreSQL see search_newest_matches); (2) those the person may
+ * see, filtered and ranked, one page of them; (3) snippets, highlights and positions
+ * for that page only. Ranking every match, or making snippets for every match before
+ * sorting, took over a second a query. The price: a word in more than
+ * SEARCH_CANDIDATES posts is ranked among its newest ones only (docs/discussions.md). */
+#define SEARCH_CANDIDATES     5000
+#define SEARCH_STR_(x)        #x
+#define SEARCH_STR(x)         SEARCH_STR_(x)
+#define SEARCH_CANDIDATES_SQL SEARCH_STR(SEARCH_CANDIDATES)
+#define SEARCH_TIME_LIMIT     "5s" /* PostgreSQL's statement_timeout for one search */
 
+/* Step (2), on posts p and spaces s only: the candidates' threads are not needed to
+ * filter or rank them, and their authors only when the author is a filter. */
 #define SEARCH_FILTERS                                                                             \
 	" AND " DISCUSSIONS_VISIBLE_SQL " AND p.deleted_at IS NULL AND p.hidden_at IS NULL AND "   \
-	"($4 = 0 OR p.space_id = $4) AND ($5 = '' OR lower(a.name) LIKE $5 ESCAPE '\\') AND "      \
-	"p.created_at >= $6 AND p.created_at < $7 "
+	"($4 = 0 OR p.space_id = $4) AND p.created_at >= $6 AND p.created_at < $7 AND ($5 = '' "   \
+	"OR EXISTS (SELECT 1 FROM people a WHERE a.id = p.author_id AND lower(a.name) LIKE $5 "    \
+	"ESCAPE '\\')) "
 
 /* From the candidates m to their posts, threads, spaces and authors. On SQLite the CROSS
  * JOINs fix that order: with the filters' parameters unknown when the statement is
@@ -100,34 +107,124 @@ void search_marked_html(struct buf *out, const char *marked)
 
 static const char sqlite_sql[] =
     "WITH m AS (SELECT rowid AS id, bm25(post_search, 4.0, 1.0) AS r FROM post_search WHERE "
-    "post_search MATCH $3 ORDER BY rowid DESC LIMIT " SEARCH_CANDIDATES "), top AS (SELECT p.id, "
-    "m.r FROM m" SEARCH_JOINS_SQLITE "WHERE true" SEARCH_FILTERS "ORDER BY m.r, p.id DESC LIMIT $8 "
-    "OFFSET $9) SELECT p.id, p.thread_id, t.title, s.id, s.name, a.name, p.created_at, "
+    "post_search MATCH $3 ORDER BY rowid DESC LIMIT " SEARCH_CANDIDATES_SQL "), top AS (SELECT "
+    "p.id, m.r FROM m CROSS JOIN posts p ON p.id = m.id CROSS JOIN spaces s ON s.id = "
+    "p.space_id WHERE true" SEARCH_FILTERS "ORDER BY m.r, p.id DESC LIMIT $8 OFFSET $9) "
+    "SELECT p.id, p.thread_id, t.title, s.id, s.name, a.name, p.created_at, "
     "highlight(post_search, 0, char(2), char(3)), snippet(post_search, 1, char(2), char(3), "
     "'…', 30), (SELECT count(*) FROM posts x WHERE x.thread_id = p.thread_id AND x.id < p.id) "
     "FROM top m CROSS JOIN post_search ON post_search.rowid = m.id" SEARCH_JOINS_SQLITE
     "WHERE post_search MATCH $3 ORDER BY m.r, p.id DESC";
 
-/* websearch_to_tsquery accepts any text without error (quotes, -, or). A title
- * counts for its thread's opening post, as in the SQLite index. The matching
- * posts are found first, by the two GIN indexes (an OR across the two tables
- * would read every post of the visible spaces), then filtered and ranked. */
+/*
+ * PostgreSQL. websearch_to_tsquery accepts any text without error (quotes, -, or). A
+ * title counts for its thread's opening post, as in the SQLite index.
+ *
+ * Step (1) is search_newest_matches: a GIN index hands over every match of a word in
+ * no useful order, so a word in a sixth of a million posts meant reading and sorting
+ * 165,000 rows (1-3 s) to keep the newest 5,000. Instead the newest posts are looked
+ * at first, in a window that widens until it holds enough matches:
+ *   - the newest SEARCH_FIRST_WINDOW posts, walked newest first and each checked
+ *     (PG_WALK): a common word fills the candidates within a few thousand rows, and
+ *     the walk never reads more than the window, whatever the planner estimates;
+ *   - then windows eight times wider, by the GIN index ANDed with the id range
+ *     (PG_BY_INDEX), so only the window's heap pages are read; the last takes in every
+ *     post. A word this rare in the newest posts has few matches, cheap to read (the
+ *     planner may still walk a window it expects to be full: bounded all the same).
+ * Either way the candidates are exactly the newest matches: a window holding enough
+ * of them holds the newest ones, since everything outside it is older.
+ * $1 the words, $2 the window's lowest id (exclusive), $3 how many.
+ */
+#define SEARCH_FIRST_WINDOW 40000 /* posts: 8 × SEARCH_CANDIDATES */
+#define SEARCH_WIDEN        8
+
+/* The words inline, not from a CTE: planned as a constant, and a scan's own filter. */
+#define PG_QUERY "websearch_to_tsquery('english', $1)"
+/* IS TRUE hides the match from the GIN index, so the newest posts are walked in id
+ * order by the primary key, and the walk stops as soon as it has enough. */
+#define PG_WALK                                                                                    \
+	"(SELECT id, false AS title FROM posts WHERE id > $2 AND (search_vector @@ " PG_QUERY      \
+	") IS TRUE ORDER BY id DESC LIMIT $3)"
+#define PG_BY_INDEX                                                                                \
+	"(SELECT id, false AS title FROM posts WHERE search_vector @@ " PG_QUERY " AND id > $2 "   \
+	"ORDER BY id DESC LIMIT $3)"
+/* Opening posts in the window of threads whose titles match. A thread's last_post_id
+ * is set to each new post's id and never lowered, so it is never below its opening
+ * post: threads last written to before the window are skipped without a lookup. */
+#define PG_TITLES                                                                                  \
+	"(SELECT f.id, true FROM threads t CROSS JOIN LATERAL (SELECT min(f.id) AS id FROM "       \
+	"posts f WHERE f.thread_id = t.id) f WHERE t.search_vector @@ " PG_QUERY " AND "           \
+	"t.last_post_id > $2 AND f.id > $2 ORDER BY f.id DESC LIMIT $3)"
+/* The newest $3 of the window's matches, each with whether it was found by its title. */
+#define PG_NEWEST(posts)                                                                           \
+	"SELECT id, bool_or(title) FROM (" posts " UNION ALL " PG_TITLES ") h GROUP BY id "        \
+	"ORDER BY id DESC LIMIT $3"
+
+static const char pg_walk_sql[] = PG_NEWEST(PG_WALK);
+static const char pg_by_index_sql[] = PG_NEWEST(PG_BY_INDEX);
+
+int search_newest_matches(struct db_conn *c, const char *q, int64_t want, int64_t window,
+                          struct buf *ids, struct buf *titles, int64_t *n)
+{
+	*n = 0;
+	buf_clear(ids);
+	buf_clear(titles);
+	struct db_stmt *st = db_prepare(c, "SELECT coalesce(max(id), 0) FROM posts");
+	if (!st)
+		return DB_ERR;
+	int rc = db_step(st);
+	int64_t top = rc == DB_ROW ? db_col_int(st, 0) : 0;
+	db_reset(st);
+	if (rc != DB_ROW)
+		return rc < 0 ? rc : DB_ERR;
+	for (bool walk = true;; walk = false) {
+		int64_t lo = window < top ? top - window : 0;
+		st = db_prepare(c, walk ? pg_walk_sql : pg_by_index_sql);
+		if (!st)
+			return DB_ERR;
+		db_bind_text(st, 1, q);
+		db_bind_int(st, 2, lo);
+		db_bind_int(st, 3, want);
+		*n = 0;
+		buf_clear(ids);
+		buf_clear(titles);
+		buf_putc(ids, '{');
+		buf_putc(titles, '{');
+		while ((rc = db_step(st)) == DB_ROW) {
+			long long id = (long long)db_col_int(st, 0);
+			buf_printf(ids, (*n)++ ? ",%lld" : "%lld", id);
+			if (db_col_int(st, 1))
+				buf_printf(titles, titles->len > 1 ? ",%lld" : "%lld", id);
+		}
+		buf_putc(ids, '}');
+		buf_putc(titles, '}');
+		db_reset(st);
+		if (rc != DB_DONE)
+			return rc < 0 ? rc : DB_ERR;
+		if (ids->overflow || titles->overflow)
+			return DB_ERR;
+		if (*n >= want || lo == 0)
+			return DB_OK;
+		window = window > top / SEARCH_WIDEN ? top : window * SEARCH_WIDEN;
+	}
+}
+
+/* Steps (2) and (3). $10 the candidates from step (1), $11 those among them that are
+ * opening posts of threads whose titles match (a title match adds one to the rank).
+ * Threads and titles are read for the page only. */
 static const char postgres_sql[] =
-    "WITH w AS (SELECT websearch_to_tsquery('english', $3) AS q), hits AS (SELECT p.id FROM "
-    "posts p, w WHERE p.search_vector @@ w.q UNION SELECT (SELECT min(f.id) FROM posts f WHERE "
-    "f.thread_id = t.id) FROM threads t, w WHERE t.search_vector @@ w.q), m AS (SELECT id FROM "
-    "hits ORDER BY id DESC LIMIT " SEARCH_CANDIDATES "), top AS (SELECT p.id, "
-    "ts_rank(p.search_vector, w.q) + CASE WHEN o.first AND t.search_vector @@ w.q THEN 1 ELSE "
-    "0 END AS r, o.first FROM m" SEARCH_JOINS "CROSS JOIN w CROSS JOIN LATERAL (SELECT p.id = "
-    "(SELECT min(f.id) FROM posts f WHERE f.thread_id = p.thread_id) AS first) o WHERE "
-    "true" SEARCH_FILTERS
-    "ORDER BY r DESC, p.id DESC LIMIT $8 OFFSET $9) SELECT p.id, p.thread_id, "
-    "t.title, s.id, s.name, a.name, p.created_at, CASE WHEN m.first THEN ts_headline('english', "
-    "t.title, w.q, 'HighlightAll=true, StartSel=' || chr(2) || ', StopSel=' || chr(3)) ELSE '' "
-    "END, ts_headline('english', p.body_source, w.q, 'MaxFragments=2, MaxWords=30, "
-    "MinWords=12, FragmentDelimiter=\" … \", StartSel=' || chr(2) || ', StopSel=' || chr(3)), "
-    "(SELECT count(*) FROM posts x WHERE x.thread_id = p.thread_id AND x.id < p.id) FROM top "
-    "m" SEARCH_JOINS "CROSS JOIN w ORDER BY m.r DESC, p.id DESC";
+    "WITH w AS (SELECT websearch_to_tsquery('english', $3) AS q), m AS (SELECT "
+    "unnest($10::bigint[]) AS id), top AS (SELECT p.id, ts_rank(p.search_vector, w.q) + CASE "
+    "WHEN p.id = ANY ($11::bigint[]) THEN 1 ELSE 0 END AS r FROM m JOIN posts p ON p.id = m.id "
+    "JOIN spaces s ON s.id = p.space_id CROSS JOIN w WHERE true" SEARCH_FILTERS
+    "ORDER BY r DESC, p.id DESC LIMIT $8 OFFSET $9) SELECT p.id, p.thread_id, t.title, s.id, "
+    "s.name, a.name, p.created_at, CASE WHEN p.id = (SELECT min(f.id) FROM posts f WHERE "
+    "f.thread_id = p.thread_id) THEN ts_headline('english', t.title, w.q, 'HighlightAll=true, "
+    "StartSel=' || chr(2) || ', StopSel=' || chr(3)) ELSE '' END, ts_headline('english', "
+    "p.body_source, w.q, 'MaxFragments=2, MaxWords=30, MinWords=12, FragmentDelimiter=\" … \", "
+    "StartSel=' || chr(2) || ', StopSel=' || chr(3)), (SELECT count(*) FROM posts x WHERE "
+    "x.thread_id = p.thread_id AND x.id < p.id) FROM top m" SEARCH_JOINS
+    "CROSS JOIN w ORDER BY m.r DESC, p.id DESC";
 
 int search_run(struct db_conn *c, const struct viewer *viewer, const struct search_filter *f,
                struct search_result *out, size_t max, size_t *n, bool *more)
@@ -135,11 +232,15 @@ int search_run(struct db_conn *c, const struct viewer *viewer, const struct sear
 	*n = 0;
 	*more = false;
 	bool sqlite = db_conn_kind(c) == DB_SQLITE;
-	struct buf query, author;
+	struct buf query, author, ids, titles;
 	buf_init(&query, 8 * SEARCH_MAX_QUERY_BYTES + 64);
 	buf_init(&author, 3 * LIMIT_NAME_BYTES + 8);
+	buf_init(&ids, 24 * SEARCH_CANDIDATES + 8); /* "{id,id,…}" */
+	buf_init(&titles, 24 * SEARCH_CANDIDATES + 8);
 	buf_puts(&query, "");
 	buf_puts(&author, "");
+	buf_puts(&ids, "");
+	buf_puts(&titles, "");
 	int words = sqlite ? search_fts5_query(f->q, &query) : 1;
 	if (!sqlite)
 		buf_puts(&query, f->q ? f->q : "");
@@ -150,15 +251,24 @@ int search_run(struct db_conn *c, const struct viewer *viewer, const struct sear
 	struct db_stmt *st = NULL;
 	if (words <= 0)
 		goto done;
-	/* On PostgreSQL a word in a sixth of a million posts took 2.7 s to rank alone,
-	 * and minutes with 32 at once, holding every worker: past SEARCH_TIME_LIMIT the
-	 * search is given up (DB_ERR_TIMEOUT) and the person asked to narrow it. SQLite
-	 * ranks only the newest matches from its index (SEARCH_CANDIDATES), fast enough. */
-	if (own && (db_begin(c) || db_exec(c, "SET LOCAL statement_timeout = "
-	                                      "'" SEARCH_TIME_LIMIT "'"))) {
+	/* On PostgreSQL a search is a transaction of a few statements. One that runs past
+	 * SEARCH_TIME_LIMIT is given up (DB_ERR_TIMEOUT) and the person asked to narrow the
+	 * search: a safety net, so that no search holds a worker for minutes. Custom plans:
+	 * each statement is planned for its own words and window, which decide the plan,
+	 * not once with a guess for every search. */
+	if (own &&
+	    (db_begin(c) || db_exec(c, "SET LOCAL statement_timeout = '" SEARCH_TIME_LIMIT
+	                               "'; SET LOCAL plan_cache_mode = force_custom_plan"))) {
 		rc = DB_ERR;
 		goto done;
 	}
+	int64_t found = 0;
+	if (!sqlite &&
+	    (rc = search_newest_matches(c, query.data, SEARCH_CANDIDATES, SEARCH_FIRST_WINDOW, &ids,
+	                                &titles, &found)) != DB_OK)
+		goto done;
+	if (!sqlite && !found)
+		goto done; /* nothing matches: nothing to filter or rank */
 	st = db_prepare(c, sqlite ? sqlite_sql : postgres_sql);
 	if (!st) {
 		rc = DB_ERR;
@@ -174,6 +284,10 @@ int search_run(struct db_conn *c, const struct viewer *viewer, const struct sear
 	db_bind_int(st, 7, f->to);
 	db_bind_int(st, 8, (int64_t)max + 1);
 	db_bind_int(st, 9, (int64_t)((page - 1) * (long long)max));
+	if (!sqlite) {
+		db_bind_text(st, 10, ids.data);
+		db_bind_text(st, 11, titles.data);
+	}
 	while ((rc = db_step(st)) == DB_ROW) {
 		if (*n == max) {
 			*more = true;
@@ -214,6 +328,8 @@ done:
 		db_rollback(c);
 	buf_free(&query);
 	buf_free(&author);
+	buf_free(&ids);
+	buf_free(&titles);
 	return rc;
 }
 
