@@ -220,6 +220,9 @@ static const char region_sql[] =
     "UPDATE threads SET last_post_id = (SELECT max(id) FROM posts p WHERE p.thread_id = "
     "threads.id), post_count = (SELECT count(*) FROM posts p WHERE p.thread_id = threads.id);";
 
+/* No space, no dates: every match counts. */
+static const struct search_filter any = {.author = "", .from = INT64_MIN, .to = INT64_MAX};
+
 static void test_newest_matches(void **state)
 {
 	(void)state;
@@ -248,9 +251,9 @@ static void test_newest_matches(void **state)
 			struct buf ids, titles;
 			buf_init(&ids, 1u << 20);
 			buf_init(&titles, 1u << 20);
-			assert_int_equal(
-			    search_newest_matches(c, queries[i], want, window, &ids, &titles, &n),
-			    DB_OK);
+			assert_int_equal(search_newest_matches(c, queries[i], &any, want, window,
+			                                       &ids, &titles, &n),
+			                 DB_OK);
 			char *all = one_text(c, all_ids_sql, queries[i], want);
 			char *all_titles = one_text(c, all_titles_sql, queries[i], want);
 			if (strcmp(ids.data, all) || strcmp(titles.data, all_titles))
@@ -274,13 +277,29 @@ static void test_newest_matches(void **state)
 	int64_t n;
 	buf_init(&ids, 1u << 20);
 	buf_init(&titles, 1u << 20);
-	assert_int_equal(search_newest_matches(c, "osprey", 100, 1, &ids, &titles, &n), DB_OK);
+	assert_int_equal(search_newest_matches(c, "osprey", &any, 100, 1, &ids, &titles, &n),
+	                 DB_OK);
 	assert_true(n > 3);
-	assert_int_equal(search_newest_matches(c, "heron", 3, 1, &ids, &titles, &n), DB_OK);
+	assert_int_equal(search_newest_matches(c, "heron", &any, 3, 1, &ids, &titles, &n), DB_OK);
 	assert_int_equal(n, 3);
 	assert_string_equal(ids.data, titles.data);
-	assert_int_equal(search_newest_matches(c, "kestrel", 20, 1, &ids, &titles, &n), DB_OK);
+	assert_int_equal(search_newest_matches(c, "kestrel", &any, 20, 1, &ids, &titles, &n),
+	                 DB_OK);
 	assert_int_equal(n, 20);
+	/* Dates chosen: the newest matches among posts written before the date, though
+	 * newer matches alone would fill the candidates. */
+	struct search_filter before = any;
+	before.to = 100;
+	assert_int_equal(search_newest_matches(c, "kestrel", &before, 5, 1, &ids, &titles, &n),
+	                 DB_OK);
+	char *old = one_text(c,
+	                     "SELECT '{' || string_agg(id::text, ',' ORDER BY id DESC) || '}' FROM "
+	                     "(SELECT id FROM posts WHERE search_vector @@ websearch_to_tsquery("
+	                     "'english', $1) AND created_at < 100 ORDER BY id DESC LIMIT $2) x",
+	                     "kestrel", 5);
+	assert_int_equal(n, 5);
+	assert_string_equal(ids.data, old);
+	free(old);
 	buf_free(&ids);
 	buf_free(&titles);
 	db_release(c);

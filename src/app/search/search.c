@@ -105,16 +105,31 @@ void search_marked_html(struct buf *out, const char *marked)
 #define SEARCH_JOINS        " JOIN posts p ON p.id = m.id" SEARCH_JOINS_AFTER_POSTS
 #define SEARCH_JOINS_SQLITE " CROSS JOIN posts p ON p.id = m.id" SEARCH_JOINS_AFTER_POSTS
 
+/* SQLite, after its candidates m: steps (2) and (3). */
+#define SQLITE_RANKED                                                                              \
+	"), top AS (SELECT p.id, m.r FROM m CROSS JOIN posts p ON p.id = m.id CROSS JOIN spaces "  \
+	"s "                                                                                       \
+	"ON s.id = p.space_id WHERE true" SEARCH_FILTERS                                           \
+	"ORDER BY m.r, p.id DESC LIMIT $8 OFFSET "                                                 \
+	"$9) SELECT p.id, p.thread_id, t.title, s.id, s.name, a.name, p.created_at, "              \
+	"highlight(post_search, 0, char(2), char(3)), snippet(post_search, 1, char(2), char(3), "  \
+	"'…', 30), (SELECT count(*) FROM posts x WHERE x.thread_id = p.thread_id AND x.id < "    \
+	"p.id) "                                                                                   \
+	"FROM top m CROSS JOIN post_search ON post_search.rowid = m.id" SEARCH_JOINS_SQLITE        \
+	"WHERE post_search MATCH $3 ORDER BY m.r, p.id DESC"
+
+/* FTS5 hands over matches newest first, so step (1) reads no more than it keeps. */
 static const char sqlite_sql[] =
     "WITH m AS (SELECT rowid AS id, bm25(post_search, 4.0, 1.0) AS r FROM post_search WHERE "
-    "post_search MATCH $3 ORDER BY rowid DESC LIMIT " SEARCH_CANDIDATES_SQL "), top AS (SELECT "
-    "p.id, m.r FROM m CROSS JOIN posts p ON p.id = m.id CROSS JOIN spaces s ON s.id = "
-    "p.space_id WHERE true" SEARCH_FILTERS "ORDER BY m.r, p.id DESC LIMIT $8 OFFSET $9) "
-    "SELECT p.id, p.thread_id, t.title, s.id, s.name, a.name, p.created_at, "
-    "highlight(post_search, 0, char(2), char(3)), snippet(post_search, 1, char(2), char(3), "
-    "'…', 30), (SELECT count(*) FROM posts x WHERE x.thread_id = p.thread_id AND x.id < p.id) "
-    "FROM top m CROSS JOIN post_search ON post_search.rowid = m.id" SEARCH_JOINS_SQLITE
-    "WHERE post_search MATCH $3 ORDER BY m.r, p.id DESC";
+    "post_search MATCH $3 ORDER BY rowid DESC LIMIT " SEARCH_CANDIDATES_SQL SQLITE_RANKED;
+/* With a space or dates chosen, the candidates are the newest matches among those: each
+ * match is looked up until enough are found (a common word's newest 5,000 may hold none
+ * from last winter). Only then, as it costs a lookup a match. */
+static const char sqlite_chosen_sql[] =
+    "WITH m AS (SELECT post_search.rowid AS id, bm25(post_search, 4.0, 1.0) AS r FROM "
+    "post_search CROSS JOIN posts c ON c.id = post_search.rowid WHERE post_search MATCH $3 AND "
+    "($4 = 0 OR c.space_id = $4) AND c.created_at >= $6 AND c.created_at < $7 ORDER BY "
+    "post_search.rowid DESC LIMIT " SEARCH_CANDIDATES_SQL SQLITE_RANKED;
 
 /*
  * PostgreSQL. websearch_to_tsquery accepts any text without error (quotes, -, or). A
@@ -132,29 +147,36 @@ static const char sqlite_sql[] =
  *     post. A word this rare in the newest posts has few matches, cheap to read (the
  *     planner may still walk a window it expects to be full: bounded all the same).
  * Either way the candidates are exactly the newest matches: a window holding enough
- * of them holds the newest ones, since everything outside it is older.
- * $1 the words, $2 the window's lowest id (exclusive), $3 how many.
+ * of them holds the newest ones, since everything outside it is older. The space and
+ * dates chosen apply here, not only when ranking: among a common word's newest 5,000
+ * matches there may be none from last winter, or from a quiet space.
+ * $1 the words, $2 the window's lowest id (exclusive), $3 how many, $4 the space (0:
+ * any), $5 and $6 the dates (from, and before).
  */
 #define SEARCH_FIRST_WINDOW 40000 /* posts: 8 × SEARCH_CANDIDATES */
 #define SEARCH_WIDEN        8
 
 /* The words inline, not from a CTE: planned as a constant, and a scan's own filter. */
 #define PG_QUERY "websearch_to_tsquery('english', $1)"
+/* The space and dates chosen, on table posts. */
+#define PG_IN_CHOSEN                                                                               \
+	"($4 = 0 OR posts.space_id = $4) AND posts.created_at >= $5 AND posts.created_at < $6"
 /* IS TRUE hides the match from the GIN index, so the newest posts are walked in id
  * order by the primary key, and the walk stops as soon as it has enough. */
 #define PG_WALK                                                                                    \
-	"(SELECT id, false AS title FROM posts WHERE id > $2 AND (search_vector @@ " PG_QUERY      \
-	") IS TRUE ORDER BY id DESC LIMIT $3)"
+	"(SELECT id, false AS title FROM posts WHERE id > $2 AND " PG_IN_CHOSEN " AND "            \
+	"(search_vector @@ " PG_QUERY ") IS TRUE ORDER BY id DESC LIMIT $3)"
 #define PG_BY_INDEX                                                                                \
 	"(SELECT id, false AS title FROM posts WHERE search_vector @@ " PG_QUERY " AND id > $2 "   \
-	"ORDER BY id DESC LIMIT $3)"
+	"AND " PG_IN_CHOSEN " ORDER BY id DESC LIMIT $3)"
 /* Opening posts in the window of threads whose titles match. A thread's last_post_id
  * is set to each new post's id and never lowered, so it is never below its opening
  * post: threads last written to before the window are skipped without a lookup. */
 #define PG_TITLES                                                                                  \
 	"(SELECT f.id, true FROM threads t CROSS JOIN LATERAL (SELECT min(f.id) AS id FROM "       \
-	"posts f WHERE f.thread_id = t.id) f WHERE t.search_vector @@ " PG_QUERY " AND "           \
-	"t.last_post_id > $2 AND f.id > $2 ORDER BY f.id DESC LIMIT $3)"
+	"posts f WHERE f.thread_id = t.id) f JOIN posts ON posts.id = f.id WHERE "                 \
+	"t.search_vector @@ " PG_QUERY " AND t.last_post_id > $2 AND f.id > $2 AND " PG_IN_CHOSEN  \
+	" ORDER BY f.id DESC LIMIT $3)"
 /* The newest $3 of the window's matches, each with whether it was found by its title. */
 #define PG_NEWEST(posts)                                                                           \
 	"SELECT id, bool_or(title) FROM (" posts " UNION ALL " PG_TITLES ") h GROUP BY id "        \
@@ -163,8 +185,9 @@ static const char sqlite_sql[] =
 static const char pg_walk_sql[] = PG_NEWEST(PG_WALK);
 static const char pg_by_index_sql[] = PG_NEWEST(PG_BY_INDEX);
 
-int search_newest_matches(struct db_conn *c, const char *q, int64_t want, int64_t window,
-                          struct buf *ids, struct buf *titles, int64_t *n)
+int search_newest_matches(struct db_conn *c, const char *q, const struct search_filter *f,
+                          int64_t want, int64_t window, struct buf *ids, struct buf *titles,
+                          int64_t *n)
 {
 	*n = 0;
 	buf_clear(ids);
@@ -185,6 +208,9 @@ int search_newest_matches(struct db_conn *c, const char *q, int64_t want, int64_
 		db_bind_text(st, 1, q);
 		db_bind_int(st, 2, lo);
 		db_bind_int(st, 3, want);
+		db_bind_int(st, 4, f->space_id);
+		db_bind_int(st, 5, f->from);
+		db_bind_int(st, 6, f->to);
 		*n = 0;
 		buf_clear(ids);
 		buf_clear(titles);
@@ -264,12 +290,13 @@ int search_run(struct db_conn *c, const struct viewer *viewer, const struct sear
 	}
 	int64_t found = 0;
 	if (!sqlite &&
-	    (rc = search_newest_matches(c, query.data, SEARCH_CANDIDATES, SEARCH_FIRST_WINDOW, &ids,
-	                                &titles, &found)) != DB_OK)
+	    (rc = search_newest_matches(c, query.data, f, SEARCH_CANDIDATES, SEARCH_FIRST_WINDOW,
+	                                &ids, &titles, &found)) != DB_OK)
 		goto done;
 	if (!sqlite && !found)
 		goto done; /* nothing matches: nothing to filter or rank */
-	st = db_prepare(c, sqlite ? sqlite_sql : postgres_sql);
+	bool chosen = f->space_id || f->from != INT64_MIN || f->to != INT64_MAX;
+	st = db_prepare(c, !sqlite ? postgres_sql : chosen ? sqlite_chosen_sql : sqlite_sql);
 	if (!st) {
 		rc = DB_ERR;
 		goto done;

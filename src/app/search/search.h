@@ -47,18 +47,6 @@ int search_fts5_query(const char *q, struct buf *out);
  */
 void search_marked_html(struct buf *out, const char *marked);
 
-/**
- * PostgreSQL only: the newest want posts that match q (websearch_to_tsquery; a
- * thread's title counts for its opening post), whoever may see them, as an array
- * literal "{id,…}" newest first in ids, and those found by their thread's title in
- * titles, likewise; *n gets how many. Looks among the newest window posts first
- * and widens the window eightfold until it holds want matches or every post
- * (search.c says why). DB_OK or < 0.
- */
-int search_newest_matches(struct db_conn *c, const char *q, int64_t want, int64_t window,
-                          struct buf *ids, struct buf *titles, int64_t *n)
-    __attribute__((warn_unused_result));
-
 /* What to search for: checked input. */
 struct search_filter {
 	const char *q;      /* the words as typed */
@@ -67,6 +55,19 @@ struct search_filter {
 	int64_t from, to;   /* posts written at or after from, before to (Unix seconds) */
 	long long page;     /* from 1 */
 };
+
+/**
+ * PostgreSQL only: the newest want posts that match q (websearch_to_tsquery; a
+ * thread's title counts for its opening post) in f's space and dates (f->q and
+ * f->author are not looked at), whoever may see them, as an array literal
+ * "{id,…}" newest first in ids, and those found by their thread's title in
+ * titles, likewise; *n gets how many. Looks among the newest window posts first
+ * and widens the window eightfold until it holds want matches or every post
+ * (search.c says why). DB_OK or < 0.
+ */
+int search_newest_matches(struct db_conn *c, const char *q, const struct search_filter *f,
+                          int64_t want, int64_t window, struct buf *ids, struct buf *titles,
+                          int64_t *n) __attribute__((warn_unused_result));
 
 /* One result: a post and where it stands, and its snippet as safe HTML. */
 struct search_result {
