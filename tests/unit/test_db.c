@@ -171,19 +171,25 @@ static void *writer(void *arg)
 	return (void *)(intptr_t)ok;
 }
 
-static void test_pool_concurrent_writers(void **state)
+/* Runs fn in WRITERS threads at once (each given its number); the sum of their results. */
+static int run_writers(void *(*fn)(void *))
 {
-	(void)state;
 	pthread_t t[WRITERS];
 	for (int i = 0; i < WRITERS; i++)
-		pthread_create(&t[i], NULL, writer, (void *)(intptr_t)i);
+		pthread_create(&t[i], NULL, fn, (void *)(intptr_t)i);
 	int ok = 0;
 	for (int i = 0; i < WRITERS; i++) {
 		void *r;
 		pthread_join(t[i], &r);
 		ok += (int)(intptr_t)r;
 	}
-	assert_int_equal(ok, WRITERS * WRITES);
+	return ok;
+}
+
+static void test_pool_concurrent_writers(void **state)
+{
+	(void)state;
+	assert_int_equal(run_writers(writer), WRITERS * WRITES);
 	struct db_pool_stats s;
 	db_pool_stats(db, &s);
 	assert_int_equal(s.size, 4);
@@ -233,17 +239,8 @@ static void *transactor(void *arg)
 static void test_concurrent_transactions(void **state)
 {
 	(void)state;
-	pthread_t t[WRITERS];
-	for (int i = 0; i < WRITERS; i++)
-		pthread_create(&t[i], NULL, transactor, (void *)(intptr_t)i);
-	int ok = 0;
-	for (int i = 0; i < WRITERS; i++) {
-		void *r;
-		pthread_join(t[i], &r);
-		ok += (int)(intptr_t)r;
-	}
 	int committed = WRITERS * ((WRITES + 2) / 3);
-	assert_int_equal(ok, committed);
+	assert_int_equal(run_writers(transactor), committed);
 	struct db_conn *c = db_acquire(db);
 	struct db_stmt *st =
 	    db_prepare(c, "SELECT count(*) FROM organisations WHERE ods_code LIKE 'X%'");
