@@ -405,9 +405,13 @@ int attach_list(struct db_conn *c, int64_t thread_id, int64_t first_post, int64_
 {
 	*rows = NULL;
 	*n = 0;
+	/* Attachments first: files are few, so the page's range of post ids is one probe of
+	 * their index, where walking the page's 50 posts and probing for each was a tenth of
+	 * a thread page's instructions. The unary + keeps SQLite's planner off posts'
+	 * thread index (PostgreSQL's plans by its statistics, and reads + as nothing). */
 	struct db_stmt *st = db_prepare(
 	    c, "SELECT a.id, a.post_id, a.filename, a.type, a.size FROM attachments a JOIN posts p "
-	       "ON p.id = a.post_id WHERE p.thread_id = $1 AND a.post_id BETWEEN $2 AND $3 AND "
+	       "ON p.id = a.post_id WHERE a.post_id BETWEEN $2 AND $3 AND +p.thread_id = $1 AND "
 	       "p.deleted_at IS NULL AND p.hidden_at IS NULL ORDER BY a.post_id, a.position");
 	if (!st)
 		return DB_ERR;
