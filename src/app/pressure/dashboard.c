@@ -16,6 +16,7 @@
 #include "app/app.h"
 #include "app/pressure/dashboard.h"
 #include "auth/policy.h"
+#include "core/gate.h"
 #include "core/log.h"
 #include "core/xmalloc.h"
 #include "http/static.h"
@@ -276,6 +277,7 @@ void pressure_dashboard_page(struct http_request *req, struct http_response *res
 		res->status = 503;
 		return;
 	}
+	gate_enter(); /* summaries and a large page: all CPU, one a core (core/gate.h) */
 	bool executive = policy_pressure_identifiable(viewer);
 	enum pressure_audience audience =
 	    executive ? PRESSURE_AUDIENCE_EXECUTIVE : PRESSURE_AUDIENCE_AGGREGATE;
@@ -395,4 +397,5 @@ done:
 	free(v->heat);
 	free(v->named);
 	free(v);
+	gate_leave();
 }

@@ -11,6 +11,7 @@
 #include "app/access.h"
 #include "app/app.h"
 #include "app/search/search.h"
+#include "core/gate.h"
 #include "core/log.h"
 #include "core/xmalloc.h"
 #include "templates.h"
@@ -189,7 +190,9 @@ void search_page(struct http_request *req, struct http_response *res)
 	if (!v->errors.n && q && !disc_blank(q)) {
 		f.q = q;
 		bool more = false;
+		gate_enter(); /* ranking is all CPU: one search a core (core/gate.h) */
 		int rc = search_run(c, viewer, &f, v->results, SEARCH_PER_PAGE, &v->n, &more);
+		gate_leave();
 		if (rc == DB_ERR_TIMEOUT) {
 			/* Too many matches to rank in time: the person can narrow it. */
 			res->status = 503;
