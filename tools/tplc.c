@@ -27,7 +27,7 @@
 #define LITERAL_MAX  4000 /* bytes per string literal: C17 promises 4095 characters */
 
 enum token_kind { TOK_TEXT, TOK_VALUE, TOK_IF, TOK_ELIF, TOK_ELSE, TOK_END, TOK_FOR, TOK_INCLUDE };
-enum value_kind { VALUE_STRING, VALUE_INT, VALUE_HTML };
+enum value_kind { VALUE_STRING, VALUE_INT, VALUE_HTML, VALUE_SLOT };
 
 struct token {
 	enum token_kind kind;
@@ -251,7 +251,7 @@ static size_t add_token(struct template_file *t, enum token_kind kind, int line)
 	return t->count++;
 }
 
-/* {{ EXPR }}, {{ int EXPR }} or {{ html EXPR }}. */
+/* {{ EXPR }}, {{ int EXPR }}, {{ html EXPR }} or {{ slot EXPR }}. */
 static void add_value(struct template_file *t, int line, const char *s, const char *e)
 {
 	/* Index first: add_token may move t->tokens, and the order in which an
@@ -265,6 +265,9 @@ static void add_value(struct template_file *t, int line, const char *s, const ch
 		expr = rest;
 	} else if ((rest = after_word(inner, "html"))) {
 		k->value = VALUE_HTML;
+		expr = rest;
+	} else if ((rest = after_word(inner, "slot"))) {
+		k->value = VALUE_SLOT;
 		expr = rest;
 	}
 	if (!*expr)
@@ -658,9 +661,10 @@ static const char *escaper_for(struct html_ctx *c, enum value_kind kind)
 	if (c->state == HTML_TEXT)
 		return kind == VALUE_INT    ? "html_int"
 		       : kind == VALUE_HTML ? "html_safe"
+		       : kind == VALUE_SLOT ? "html_slot"
 		                            : "html_text";
 	if ((c->state != HTML_VALUE_DQ && c->state != HTML_VALUE_SQ) ||
-	    c->attr_kind == ATTR_REFUSED || kind == VALUE_HTML)
+	    c->attr_kind == ATTR_REFUSED || kind == VALUE_HTML || kind == VALUE_SLOT)
 		return NULL;
 	if (kind == VALUE_INT) {
 		c->url_start = 0;
@@ -718,11 +722,13 @@ static void check_range(struct template_file *t, size_t i, size_t stop, struct c
 				const char *e = escaper_for(&s->c[j], k->value);
 				if (!e)
 					fail_at(t->path, k->line, "{{ }} not allowed here (%s)",
-					        k->value == VALUE_HTML &&
-					                (s->c[j].state == HTML_VALUE_DQ ||
-					                 s->c[j].state == HTML_VALUE_SQ)
+					        (s->c[j].state != HTML_VALUE_DQ &&
+					         s->c[j].state != HTML_VALUE_SQ)
+					            ? context_name(&s->c[j])
+					        : k->value == VALUE_HTML
 					            ? "html value in an attribute"
-					            : context_name(&s->c[j]));
+					        : k->value == VALUE_SLOT ? "slot in an attribute"
+					                                 : context_name(&s->c[j]));
 				if (!k->escaper || strcmp(e, "html_url") == 0)
 					k->escaper = e;
 			}
@@ -817,7 +823,7 @@ static void indent(struct out *o, int depth)
 }
 
 /*
- * Writes literal text as buf_add calls: one string piece per template line (so the C reads
+ * Writes literal text as tpl_literal calls: one string piece per template line (so the C reads
  * like the template), pieces of at most 80 bytes, and calls of at most LITERAL_MAX bytes.
  * Bytes outside printable ASCII become octal escapes, and '?' after '?' is escaped so no
  * trigraph can form.
@@ -826,7 +832,7 @@ static void emit_literal(struct out *o, int depth, const char *s, size_t n)
 {
 	while (n > 0) {
 		size_t chunk = n < LITERAL_MAX ? n : LITERAL_MAX, col = 0;
-		emit(o, "buf_add(out, \"");
+		emit(o, "tpl_literal(out, \"");
 		for (size_t i = 0; i < chunk; i++) {
 			unsigned char ch = (unsigned char)s[i];
 			if (i > 0 && (s[i - 1] == '\n' || col >= 80)) {
@@ -979,7 +985,25 @@ static void write_source(FILE *f, const char *h_path)
 		if (!seen)
 			fprintf(f, "#include \"%s\"\n", templates[i].view_header);
 	}
-	fprintf(f, "\n#include <stddef.h>\n\n");
+	fprintf(f, "\n#include <stddef.h>\n#include <string.h>\n\n");
+	/* A page is a thousand or more literal pieces, nearly always with room in the buffer
+	 * already: a short one is copied in place, with no call, unless the buffer must grow
+	 * (buf_add's fast path, forced inline here only). Longer ones call buf_add_grow, where
+	 * the call costs little beside the copy: inline, their copies made the compiled
+	 * templates twice the size. n is a constant at each call: the test costs nothing. */
+	fprintf(
+	    f,
+	    "__attribute__((always_inline)) static inline void tpl_literal(struct buf *out,\n"
+	    "                                                            const char *s, size_t n)\n"
+	    "{\n"
+	    "\tif (n <= 32 && n < out->alloc - out->len) {\n"
+	    "\t\tmemcpy(out->data + out->len, s, n);\n"
+	    "\t\tout->len += n;\n"
+	    "\t\tout->data[out->len] = '\\0';\n"
+	    "\t} else {\n"
+	    "\t\tbuf_add_grow(out, s, n);\n"
+	    "\t}\n"
+	    "}\n\n");
 	for (size_t i = 0; i < n_templates; i++)
 		emit_template(&o, &templates[i]);
 }

@@ -29,8 +29,12 @@ static const struct {
 };
 #define N_NAV (sizeof nav / sizeof nav[0])
 
-void page_render(struct http_request *req, struct http_response *res, const char *title,
-                 const char *main_html)
+/* The shell's own bytes, about: room reserved beside the content so that one
+ * allocation holds the whole page. */
+#define PAGE_SHELL_BYTES 8192
+
+void page_render_view(struct http_request *req, struct http_response *res, const char *title,
+                      struct html_slot main, size_t main_bytes)
 {
 	const struct app *app = req->app;
 	const struct viewer *viewer = access_viewer(req);
@@ -55,7 +59,7 @@ void page_render(struct http_request *req, struct http_response *res, const char
 	    .path = req->path,
 	    .nav = items,
 	    .n_nav = n_items,
-	    .main = {main_html},
+	    .main = main,
 	};
 	if (viewer->person_id && viewer->via == VIA_SESSION && !viewer->mfa_pending) {
 		p.person_name = viewer->name;
@@ -75,7 +79,23 @@ void page_render(struct http_request *req, struct http_response *res, const char
 	/* Pages about people are private: no shared cache may keep them. */
 	http_response_header(res, "Cache-Control", "no-store");
 	buf_clear(&res->body);
+	/* A hint only: past the cap, the page itself will say so (buf overflow). */
+	if (main_bytes < res->body.cap - PAGE_SHELL_BYTES)
+		buf_reserve(&res->body, main_bytes + PAGE_SHELL_BYTES);
 	tpl_layout(&res->body, &p);
+}
+
+/* A page's content that was rendered apart, as a slot's renderer. */
+static void write_html(struct buf *out, const void *html)
+{
+	buf_puts(out, html);
+}
+
+void page_render(struct http_request *req, struct http_response *res, const char *title,
+                 const char *main_html)
+{
+	page_render_view(req, res, title, (struct html_slot){write_html, main_html},
+	                 main_html ? strlen(main_html) : 0);
 }
 
 struct error_text {

@@ -33,7 +33,7 @@ struct page {
 	int unread_more;           /* more than NOTIFICATIONS_BADGE_MAX: "99+" */
 	const struct nav_item *nav;
 	size_t n_nav;
-	struct safe_html main; /* the page's own content */
+	struct html_slot main; /* writes the page's own content (page_render_view) */
 };
 
 /* The view of templates/error.html. */
@@ -62,6 +62,13 @@ const char *form_error_for(const struct form_errors *e, const char *field);
 /** Wraps main (already rendered) in the page shell and writes it to res->body. */
 void page_render(struct http_request *req, struct http_response *res, const char *title,
                  const char *main_html);
+/**
+ * Writes the page shell to res->body with the page's content rendered in place by
+ * main.render(out, main.view): no copy of the content, one allocation when
+ * main_bytes (the content's expected size; 0 if unknown) is about right.
+ */
+void page_render_view(struct http_request *req, struct http_response *res, const char *title,
+                      struct html_slot main, size_t main_bytes);
 /** The error page for res->status (404, 403, 405, 413, 414, 431, 500, 503 …). */
 void page_error(struct http_request *req, struct http_response *res);
 

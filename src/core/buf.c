@@ -52,25 +52,16 @@ int buf_reserve(struct buf *b, size_t n)
 	return 0;
 }
 
-int buf_add(struct buf *b, const void *p, size_t n)
+int buf_add_grow(struct buf *b, const void *p, size_t n)
 {
-	if (buf_reserve(b, n) < 0)
+	/* Templates call this directly for long literals, which mostly fit. */
+	if (n >= b->alloc - b->len && buf_reserve(b, n) < 0)
 		return -1;
 	if (n)
 		memcpy(b->data + b->len, p, n);
 	b->len += n;
 	b->data[b->len] = '\0';
 	return 0;
-}
-
-int buf_puts(struct buf *b, const char *s)
-{
-	return s ? buf_add(b, s, strlen(s)) : 0;
-}
-
-int buf_putc(struct buf *b, char c)
-{
-	return buf_add(b, &c, 1);
 }
 
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap)

@@ -8,6 +8,7 @@
 #include "core/time.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static const char *const month_names[] = {"January",   "February", "March",    "April",
                                           "May",       "June",     "July",     "August",
@@ -66,24 +67,58 @@ static int64_t last_sunday(int year, int month)
 	return last - weekday;
 }
 
+/*
+ * The last day each thread asked about, and what was worked out for it. A page formats
+ * dozens of times from the same few days (50 posts on a thread page), and the calendar
+ * arithmetic and the search for the last Sundays were most of each call's cost; all of
+ * it is the same for a whole day. Per thread, so no locking; a miss just recomputes.
+ */
+static _Thread_local struct {
+	int64_t utc_day;   /* the UTC day whose year the clock changes below are for */
+	int64_t bst_start; /* summer time of that year: [bst_start, bst_end) */
+	int64_t bst_end;
+	int64_t local_day; /* the London day whose date is below */
+	int year, month, day;
+	int64_t words_day; /* the London day whose words are in words */
+	char words[TIME_DATE_BYTES];
+	size_t words_len;
+} cache = {INT64_MIN, 0, 0, INT64_MIN, 0, 0, 0, INT64_MIN, "", 0};
+
 bool time_london_is_summer_time(int64_t t)
 {
-	int year, month, day;
-	civil_from_days(day_of(t), &year, &month, &day);
-	int64_t start = last_sunday(year, 3) * 86400 + 3600;
-	int64_t end = last_sunday(year, 10) * 86400 + 3600;
-	return t >= start && t < end;
+	int64_t utc_day = day_of(t);
+	if (utc_day != cache.utc_day) {
+		int year, month, day;
+		civil_from_days(utc_day, &year, &month, &day);
+		cache.bst_start = last_sunday(year, 3) * 86400 + 3600;
+		cache.bst_end = last_sunday(year, 10) * 86400 + 3600;
+		cache.utc_day = utc_day;
+	}
+	return t >= cache.bst_start && t < cache.bst_end;
 }
 
-void time_london(int64_t t, struct time_london *out)
+/* time_london, returning the London day number as well (the key of the words cache). */
+static int64_t london_split(int64_t t, struct time_london *out)
 {
 	int64_t local = t + (time_london_is_summer_time(t) ? 3600 : 0);
 	int64_t days = day_of(local);
 	int secs = (int)(local - days * 86400);
-	civil_from_days(days, &out->year, &out->month, &out->day);
+	if (days != cache.local_day) {
+		civil_from_days(days, &cache.year, &cache.month, &cache.day);
+		cache.local_day = days;
+	}
+	out->year = cache.year;
+	out->month = cache.month;
+	out->day = cache.day;
 	out->hour = secs / 3600;
 	out->minute = secs / 60 % 60;
 	out->second = secs % 60;
+	return days;
+}
+
+void time_london(int64_t t, struct time_london *out)
+{
+	london_split(t, out);
 }
 
 int64_t time_london_day_start(int year, int month, int day)
@@ -154,17 +189,34 @@ void time_format_date(int64_t t, char out[TIME_DATE_BYTES])
 	date_words(&l, out);
 }
 
+/* The longest date words, then " at 12:59pm": the result always fits. */
+_Static_assert(TIME_DATE_BYTES - 1 + sizeof " at 12:59pm" <= TIME_DATE_TIME_BYTES,
+               "time_format_date_time needs more room");
+
 void time_format_date_time(int64_t t, char out[TIME_DATE_TIME_BYTES])
 {
 	struct time_london l;
-	struct out o = {out, out + TIME_DATE_TIME_BYTES - 1};
-	time_london(t, &l);
-	put_date(&o, &l);
-	put(&o, " at ");
-	put_number(&o, hour_12(&l), 1);
-	put(&o, ":");
-	put_number(&o, l.minute, 2);
-	put(&o, am_pm(&l));
+	int64_t day = london_split(t, &l);
+	if (day != cache.words_day) {
+		date_words(&l, cache.words);
+		cache.words_len = strlen(cache.words);
+		cache.words_day = day;
+	}
+	/* Written directly, not through put(): a thread page formats one for each post. */
+	char *p = out;
+	memcpy(p, cache.words, cache.words_len);
+	p += cache.words_len;
+	memcpy(p, " at ", 4);
+	p += 4;
+	int hour = hour_12(&l);
+	if (hour >= 10)
+		*p++ = '1';
+	*p++ = (char)('0' + hour % 10);
+	*p++ = ':';
+	*p++ = (char)('0' + l.minute / 10);
+	*p++ = (char)('0' + l.minute % 10);
+	memcpy(p, am_pm(&l), 2);
+	p[2] = '\0';
 }
 
 void time_format_time_on_date(int64_t t, char out[TIME_DATE_TIME_BYTES])

@@ -26,9 +26,23 @@ void html_attr(struct buf *out, const char *s);
  * data:, …) is replaced by "#". The result is then attribute-escaped.
  */
 void html_url(struct buf *out, const char *s);
+/**
+ * Content that a renderer (a compiled template) writes straight into the page at a
+ * {{ slot }} of the page shell (docs/templates.md): shell and content share one
+ * buffer, so a page's content is never rendered apart and copied in (an 80 KB copy
+ * on a thread page). The renderer only writes what templates write: escaped values
+ * and struct safe_html.
+ */
+struct html_slot {
+	void (*render)(struct buf *out, const void *view);
+	const void *view;
+};
+
 /** Writes a decimal integer. */
 void html_int(struct buf *out, long long v);
 /** Writes trusted markup as it is. */
 void html_safe(struct buf *out, struct safe_html h);
+/** Has the slot's renderer write its content (nothing when it has none). */
+void html_slot(struct buf *out, struct html_slot s);
 
 #endif

@@ -33,6 +33,52 @@ static void test_buf_cap(void **state)
 	buf_free(&b);
 }
 
+/* buf_add is inline with a fast path when there is room: byte by byte across every
+ * growth of the buffer, up to the cap exactly, the bytes and the NUL are right. */
+static void test_buf_add_fast_and_slow_paths(void **state)
+{
+	(void)state;
+	enum { CAP = 1000 };
+	struct buf b;
+	buf_init(&b, CAP);
+	assert_int_equal(buf_add(&b, "", 0), 0); /* an empty append still leaves "" */
+	assert_non_null(b.data);
+	assert_string_equal(b.data, "");
+	for (size_t i = 0; i < CAP; i++) {
+		char c = (char)('a' + i % 26);
+		assert_int_equal(buf_add(&b, &c, 1), 0);
+		assert_int_equal(b.len, i + 1);
+		assert_int_equal(b.data[i], c);
+		assert_int_equal(b.data[i + 1], '\0');
+		assert_true(b.alloc <= CAP + 1);
+	}
+	assert_false(b.overflow);
+	assert_int_equal(buf_add(&b, "z", 1), -1); /* one past the cap */
+	assert_true(b.overflow);
+	assert_int_equal(b.len, CAP);
+	assert_int_equal(buf_add(&b, "", 0), 0);
+	buf_free(&b);
+
+	/* A run that fits the room left exactly, then one byte that does not. */
+	buf_init(&b, 1 << 20);
+	assert_int_equal(buf_puts(&b, "x"), 0);
+	size_t room = b.alloc - b.len - 1;
+	char *run = malloc(room + 1);
+	assert_non_null(run);
+	memset(run, 'y', room);
+	run[room] = '\0';
+	size_t alloc = b.alloc;
+	assert_int_equal(buf_puts(&b, run), 0);
+	assert_int_equal(b.alloc, alloc);
+	assert_int_equal(buf_putc(&b, 'z'), 0);
+	assert_true(b.alloc > alloc);
+	assert_int_equal(b.len, room + 2);
+	assert_int_equal(b.data[room + 1], 'z');
+	assert_int_equal(b.data[room + 2], '\0');
+	free(run);
+	buf_free(&b);
+}
+
 static void test_buf_large_printf(void **state)
 {
 	(void)state;
@@ -127,6 +173,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_buf_cap),
+	    cmocka_unit_test(test_buf_add_fast_and_slow_paths),
 	    cmocka_unit_test(test_format_thousands),
 	    cmocka_unit_test(test_buf_large_printf),
 	    cmocka_unit_test(test_config_precedence),

@@ -138,12 +138,100 @@ static void test_cap_respected(void **state)
 	buf_free(&b);
 }
 
+/* The escaper copies runs between special bytes whole (strcspn): a special byte at every
+ * place in a run, back to back, at either end, and every byte value on its own. */
+static void test_escape_runs(void **state)
+{
+	(void)state;
+	check(html_text, "&&<<>>\"\"''", "&amp;&amp;&lt;&lt;&gt;&gt;&quot;&quot;&#39;&#39;");
+	check(html_attr, "<abc", "&lt;abc");
+	check(html_attr, "abc>", "abc&gt;");
+	check(html_attr, "a'b\"c", "a&#39;b&quot;c");
+	/* UTF-8, including bytes that are not valid UTF-8: never special, copied as they are. */
+	check(html_text, "caf\xc3\xa9 \xf0\x9f\x8f\xa5 & \xe2\x80\x93 \xff\xfe<",
+	      "caf\xc3\xa9 \xf0\x9f\x8f\xa5 &amp; \xe2\x80\x93 \xff\xfe&lt;");
+	for (int c = 1; c < 256; c++) {
+		char s[2] = {(char)c, '\0'};
+		const char *want = c == '&'    ? "&amp;"
+		                   : c == '<'  ? "&lt;"
+		                   : c == '>'  ? "&gt;"
+		                   : c == '"'  ? "&quot;"
+		                   : c == '\'' ? "&#39;"
+		                               : s;
+		check(html_text, s, want);
+		check(html_attr, s, want);
+	}
+	/* A special byte at each offset of a 40-byte run (across 16-byte blocks). */
+	for (size_t at = 0; at < 40; at++) {
+		char s[41], want[48];
+		memset(s, 'x', 40);
+		s[40] = '\0';
+		s[at] = '>';
+		memcpy(want, s, at);
+		memcpy(want + at, "&gt;", 4);
+		memcpy(want + at + 4, s + at + 1, 40 - at);
+		check(html_text, s, want);
+	}
+}
+
+static void render_words(struct buf *out, const void *view)
+{
+	buf_puts(out, view);
+}
+
+/* Numbers written in place (html_int) whatever room is left, and slots. */
+static void test_int_in_place_and_slot(void **state)
+{
+	(void)state;
+	static const long long values[] = {0,  9,   10,        99,         100,       -1,
+	                                   -9, -10, 123456789, -987654321, LLONG_MAX, LLONG_MIN};
+	static const char *const want[] = {"0",
+	                                   "9",
+	                                   "10",
+	                                   "99",
+	                                   "100",
+	                                   "-1",
+	                                   "-9",
+	                                   "-10",
+	                                   "123456789",
+	                                   "-987654321",
+	                                   "9223372036854775807",
+	                                   "-9223372036854775808"};
+	/* Each number after 0 to 300 bytes of padding, so that some must grow the buffer. */
+	for (size_t pad = 0; pad < 300; pad += 7) {
+		for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+			struct buf b;
+			buf_init(&b, 1 << 20);
+			for (size_t j = 0; j < pad; j++)
+				buf_putc(&b, '.');
+			html_int(&b, values[i]);
+			assert_int_equal(b.len, pad + strlen(want[i]));
+			assert_string_equal(b.data + pad, want[i]);
+			buf_free(&b);
+		}
+	}
+	struct buf b;
+	buf_init(&b, 5);
+	html_int(&b, 12345);
+	html_int(&b, 6); /* past the cap: refused, the rest kept */
+	assert_true(b.overflow);
+	assert_string_equal(b.data, "12345");
+	buf_free(&b);
+
+	buf_init(&b, 256);
+	html_slot(&b, (struct html_slot){render_words, "<p>in place</p>"});
+	html_slot(&b, (struct html_slot){NULL, NULL});
+	assert_string_equal(b.data, "<p>in place</p>");
+	buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_text_special_chars), cmocka_unit_test(test_text_long),
 	    cmocka_unit_test(test_url_allowed),        cmocka_unit_test(test_url_refused),
 	    cmocka_unit_test(test_int_and_safe),       cmocka_unit_test(test_cap_respected),
+	    cmocka_unit_test(test_escape_runs),        cmocka_unit_test(test_int_in_place_and_slot),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

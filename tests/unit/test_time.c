@@ -8,7 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -129,6 +131,68 @@ static void test_deadlines_follow_the_clock_changes(void **state)
 	assert_string_equal(out, "1 January 1970");
 }
 
+/* The London wall clock by the C library's own tz database, as an independent check. */
+static int oracle_date_time(int64_t t, char *out, size_t len)
+{
+	static const char *const months[] = {"January",   "February", "March",    "April",
+	                                     "May",       "June",     "July",     "August",
+	                                     "September", "October",  "November", "December"};
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (!localtime_r(&tt, &tm))
+		return -1;
+	int hour = tm.tm_hour % 12 ? tm.tm_hour % 12 : 12;
+	snprintf(out, len, "%d %s %d at %d:%02d%s", tm.tm_mday, months[tm.tm_mon],
+	         tm.tm_year + 1900, hour, tm.tm_min, tm.tm_hour < 12 ? "am" : "pm");
+	return 0;
+}
+
+/*
+ * time.c keeps the last day's calendar, clock changes and words per thread: jumping
+ * back and forth between days, years and either side of the clock changes must give
+ * exactly what working everything out afresh gives (here: the tz database).
+ */
+static void test_cached_days_match_the_tz_database(void **state)
+{
+	(void)state;
+	setenv("TZ", "Europe/London", 1);
+	tzset();
+	struct tm probe;
+	time_t summer = 1782905400; /* 1 July 2026 */
+	if (!localtime_r(&summer, &probe) || probe.tm_isdst != 1) {
+		skip(); /* no tz database on this machine */
+		return;
+	}
+	char want[64], got[TIME_DATE_TIME_BYTES];
+	int64_t t = 1577836800; /* 2020-01-01 */
+	for (int i = 0; i < 40000; i++) {
+		/* Forward in uneven steps, with every third call back to a day before. */
+		int64_t at = i % 3 == 2 ? t - 86400 * (i % 400) : t;
+		assert_int_equal(oracle_date_time(at, want, sizeof want), 0);
+		time_format_date_time(at, got);
+		assert_string_equal(got, want);
+		t += 7919;
+	}
+	/* Each side of each clock change, 2020 to 2030, alternating with a far day. */
+	for (int k = 0; k < 22; k++) {
+		int year = 2020 + k / 2, month = k % 2 ? 10 : 3;
+		for (int64_t t0 = time_london_day_start(year, month, 24);
+		     t0 < time_london_day_start(year, month + 1, 2); t0 += 1800) {
+			for (int64_t at = t0; at < t0 + 2; at++) {
+				assert_int_equal(oracle_date_time(at, want, sizeof want), 0);
+				time_format_date_time(at, got);
+				assert_string_equal(got, want);
+				time_format_date_time(at + 200 * 86400, got);
+				assert_int_equal(
+				    oracle_date_time(at + 200 * 86400, want, sizeof want), 0);
+				assert_string_equal(got, want);
+			}
+		}
+	}
+	unsetenv("TZ");
+	tzset();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -137,6 +201,7 @@ int main(void)
 	    cmocka_unit_test(test_formats_to_the_second_and_iso),
 	    cmocka_unit_test(test_date_and_time_across_the_clock_changes),
 	    cmocka_unit_test(test_deadlines_follow_the_clock_changes),
+	    cmocka_unit_test(test_cached_days_match_the_tz_database),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

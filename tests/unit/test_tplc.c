@@ -93,6 +93,11 @@ static void test_page_branches(void **state)
 	free(html);
 }
 
+static void render_aside(struct buf *out, const void *view)
+{
+	buf_puts(out, view);
+}
+
 static void test_edge(void **state)
 {
 	(void)state;
@@ -107,8 +112,16 @@ static void test_edge(void **state)
 	          "<textarea name=\"t\">javascript:</textarea>\n"
 	          "<p>Café £5 — \"quoted\" \\ back?\?=slash\ttab</p>\n"
 	          "<p>A long line of text that goes on well past eighty columns so that tplc has "
-	          "to split its literal in two.</p>\n");
+	          "to split its literal in two.</p>\n"
+	          "<div></div>\n");
 	free(html);
+
+	/* A slot's renderer writes in place, into the same buffer. */
+	v.aside = (struct html_slot){render_aside, "<em>aside</em>"};
+	html = render(tpl_edge, &v);
+	assert_non_null(strstr(html, "in two.</p>\n<div><em>aside</em></div>\n"));
+	free(html);
+	v.aside = (struct html_slot){NULL, NULL};
 
 	/* Leading whitespace does not hide a scheme, and a branch can start the URL. */
 	v.link = " javascript:alert(1)";
@@ -212,6 +225,10 @@ static void test_refused_contexts(void **state)
 	             "{{ }} not allowed here (event handler, style or srcdoc attribute)");
 	expect_error("{% view none %}\n<a title=\"{{ html x }}\">\n", 2,
 	             "{{ }} not allowed here (html value in an attribute)");
+	expect_error("{% view none %}\n<a title=\"{{ slot x }}\">\n", 2,
+	             "{{ }} not allowed here (slot in an attribute)");
+	expect_error("{% view none %}\n<script>{{ slot x }}</script>\n", 2,
+	             "{{ }} not allowed here (script)");
 	/* A value after an {% if %} is checked against every path through it. */
 	expect_error(
 	    "{% view none %}\n<p{% if a %} class=\"x\"{% end %}>\n<a{% if b %}>{% end %} {{ x }}\n",

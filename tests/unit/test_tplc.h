@@ -24,6 +24,7 @@ struct test_page {
 	int count;
 	const struct test_item *items;
 	struct safe_html body;
+	struct html_slot aside; /* edge.html: content rendered in place */
 };
 
 #endif
