@@ -104,7 +104,8 @@ struct attach_row {
 
 /**
  * Loads the attachments of the posts whose ids lie between first_post and
- * last_post in thread_id, in order; *rows (free) and *n receive them.
+ * last_post in thread_id, in order; *rows (free) and *n receive them. Deleted and
+ * hidden posts' files too: the caller has those posts and must leave their files out.
  */
 int attach_list(struct db_conn *c, int64_t thread_id, int64_t first_post, int64_t last_post,
                 struct attach_row **rows, size_t *n) __attribute__((warn_unused_result));

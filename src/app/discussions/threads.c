@@ -293,14 +293,16 @@ static int load_thread_page(struct db_conn *c, const struct viewer *viewer,
 		                 &v->n_attachments);
 		if (rc < 0)
 			return rc;
-		/* Both lists are in post order: each post takes its run of files. */
+		/* Both lists are in post order: each post takes its run of files, except a
+		 * deleted or hidden one, whose files are not shown (nor served). */
 		size_t a = 0;
 		for (size_t i = 0; i < v->n; i++) {
 			while (a < v->n_attachments && v->attachments[a].post_id < v->posts[i].id)
 				a++;
 			v->posts[i].attachments = v->attachments + a;
+			bool removed = v->posts[i].deleted || v->posts[i].hidden;
 			while (a < v->n_attachments && v->attachments[a].post_id == v->posts[i].id)
-				a++, v->posts[i].n_attachments++;
+				a++, v->posts[i].n_attachments += !removed;
 		}
 	}
 	if (v->t.official_post_id) {
