@@ -82,11 +82,11 @@ async function waitForHttp(url, child, limitMs = 60000) {
 
 let nextPort = 18000 + Math.floor(Math.random() * 1000);
 
-async function startShoal(db, { wrapper = [] } = {}) {
+async function startShoal(db, { wrapper = [], threads: n = threads } = {}) {
   const port = nextPort++;
   const url = `http://127.0.0.1:${port}`;
   const argv = [...wrapper, shoalBin, 'serve', '--db', db, '--listen', `127.0.0.1:${port}`, '--quiet',
-    ...(threads ? ['--threads', threads] : [])];
+    ...(n ? ['--threads', String(n)] : [])];
   const t0 = performance.now();
   const child = startProcess(argv[0], argv.slice(1), { SHOAL_SMTP_URL: '', SHOAL_MAIL_DIR: join(work, 'mail') });
   await waitForHttp(`${url}/healthz`, child, wrapper.length ? 120000 : 30000);

@@ -217,7 +217,9 @@ export async function callgrindThreadPage(ctx) {
   const totals = [];
   for (const n of [10, 60]) {
     const out = join(dir, `callgrind.${n}`);
-    const s = await ctx.startShoal(ctx.db, { wrapper: ['valgrind', '--tool=callgrind', `--callgrind-out-file=${out}`] });
+    // One worker: with several, requests land on connections whose page caches are
+    // warm or cold by chance, and the figure swung by a tenth from run to run.
+    const s = await ctx.startShoal(ctx.db, { wrapper: ['valgrind', '--tool=callgrind', `--callgrind-out-file=${out}`], threads: 1 });
     for (let i = 0; i < n; i++) {
       const r = await fetch(s.url + path, { headers: { cookie } });
       await r.arrayBuffer();
