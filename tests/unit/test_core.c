@@ -1,6 +1,7 @@
 /*
  * test_core.c — capped buffers and configuration precedence and errors.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -15,6 +17,7 @@
 #include "core/buf.h"
 #include "core/config.h"
 #include "core/format.h"
+#include "core/gate.h"
 
 static void test_buf_cap(void **state)
 {
@@ -169,10 +172,48 @@ static void test_format_thousands(void **state)
 	assert_string_equal(format_thousands(out, INT64_MIN), "-9,223,372,036,854,775,808");
 }
 
+/* The heavy-work gate: never more inside at once than cores, and everyone gets in. */
+static pthread_mutex_t gate_count_lock = PTHREAD_MUTEX_INITIALIZER;
+static long gate_inside, gate_most_inside, gate_done;
+
+static void *gate_worker(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 20; i++) {
+		gate_enter();
+		pthread_mutex_lock(&gate_count_lock);
+		if (++gate_inside > gate_most_inside)
+			gate_most_inside = gate_inside;
+		pthread_mutex_unlock(&gate_count_lock);
+		nanosleep(&(struct timespec){0, 200000}, NULL);
+		pthread_mutex_lock(&gate_count_lock);
+		gate_inside--;
+		gate_done++;
+		pthread_mutex_unlock(&gate_count_lock);
+		gate_leave();
+	}
+	return NULL;
+}
+
+static void test_gate_one_a_core(void **state)
+{
+	(void)state;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	pthread_t t[16];
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, gate_worker, NULL), 0);
+	for (int i = 0; i < 16; i++)
+		pthread_join(t[i], NULL);
+	assert_int_equal(gate_done, 16 * 20);
+	assert_true(gate_most_inside >= 1);
+	assert_true(gate_most_inside <= (cores < 1 ? 1 : cores));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_buf_cap),
+	    cmocka_unit_test(test_gate_one_a_core),
 	    cmocka_unit_test(test_buf_add_fast_and_slow_paths),
 	    cmocka_unit_test(test_format_thousands),
 	    cmocka_unit_test(test_buf_large_printf),
