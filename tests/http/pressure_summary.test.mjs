@@ -70,6 +70,34 @@ test('the executive sees every practice by name, and the view is audited', async
   assert.ok(Number(sql(shoal.db, "SELECT count(*) FROM audit_log WHERE action = 'pressure-return-viewed' AND subject = 'pressure-dashboard'")) >= 1);
 });
 
+// The heatmap's rows by name, each with its link (if any) and its cells, oldest week first.
+function heatmap(html) {
+  const start = html.indexOf('<h2>Heatmap by week</h2>');
+  assert.ok(start >= 0, 'the dashboard has a heatmap');
+  const table = html.slice(start, html.indexOf('</table>', start));
+  return [...table.matchAll(/<th scope="row">(?:<a href="([^"]*)">)?([^<]*)(?:<\/a>)?<\/th>\n((?:<td>.*<\/td>\n)+)/g)]
+    .map(([, href, name, cells]) => ({ href, name, cells: [...cells.matchAll(/<td>(?:<strong class="nhsuk-tag ([^"]*)">)?([^<]*)/g)].map(([, tag, text]) => ({ tag, text })) }));
+}
+
+test('the executive\'s heatmap shows each practice at Red or Black week by week, linked to its page; a partner\'s shows localities', async () => {
+  const rows = heatmap((await (await as('executive')).get('/pressure/dashboard')).text);
+  const harbour = rows.find((r) => r.name === 'Harbour Medical Practice');
+  assert.ok(harbour, 'Harbour, Black this week, has a row');
+  assert.equal(harbour.href, '/pressure/practices/Z80014');
+  assert.deepEqual(harbour.cells.at(-1), { tag: 'nhsuk-tag--white', text: 'Black' }, 'this week is the last column');
+  const riverside = rows.find((r) => r.name === 'Riverside Medical Centre');
+  assert.deepEqual(riverside.cells.at(-1), { tag: 'nhsuk-tag--red', text: 'Red' });
+  for (const r of rows) {
+    assert.ok(r.cells.every((c) => (c.tag ? ['Green', 'Amber', 'Red', 'Black'].includes(c.text) : c.text === 'no return')), `${r.name}: a level or "no return" each week`);
+    assert.ok(r.cells.some((c) => c.text === 'Red' || c.text === 'Black'), `${r.name} was at Red or Black in a week shown`);
+  }
+
+  const partnerRows = heatmap((await (await as('partner')).get('/pressure/dashboard')).text);
+  assert.ok(partnerRows.length > 0, 'the partner sees localities');
+  assert.ok(partnerRows.every((r) => !r.href), 'no row links to a practice');
+  assert.ok(!partnerRows.some((r) => /Harbour|Riverside/.test(r.name)));
+});
+
 test('a partner cannot reach a practice\'s figures by page, API or export', async () => {
   const partner = await as('partner');
   const id = sql(shoal.db, "SELECT r.id FROM pressure_returns r JOIN organisations o ON o.id = r.organisation_id WHERE o.ods_code = 'Z80014' ORDER BY r.id DESC LIMIT 1");

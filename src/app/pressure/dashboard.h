@@ -43,11 +43,18 @@ struct pressure_dash_groups {
 	size_t n;
 };
 
+/* A heatmap cell: a level (1–4), or 0 and what stands instead ("no return",
+ * "suppressed"; static text). The executive's heatmap has a row for most of a region's
+ * practices, 12,000 cells: a full pressure_dash_cell each was a megabyte a page. */
+struct pressure_dash_heat_cell {
+	int level;
+	const char *text;
+};
+
 struct pressure_dash_heat_row {
-	char ods[16];
+	char ods[16]; /* the practice (executive), or "" for a locality */
 	const char *name;
-	char href[64]; /* the practice's page (executive), or "" */
-	struct pressure_dash_cell cells[PRESSURE_DASH_HEAT];
+	struct pressure_dash_heat_cell cells[PRESSURE_DASH_HEAT];
 };
 
 /* A row of the trend table: returned, % returned, Green, Amber, Red, Black, patients
