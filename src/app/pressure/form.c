@@ -415,16 +415,19 @@ static void validate(const struct form *f, const struct context *x, struct form_
 /* ------------------------------------------------------------ saving */
 
 /* The practice's own baseline: appointments per 1,000 × 10, averaged over its
- * last eight returns with appointments (other periods). 0 when there are none. */
+ * last eight returns with appointments (other periods). 0 when there are none.
+ * Periods newest first, each probing the practice's return (the + keeps SQLite on
+ * that plan): reading all of its returns (3 years, each on its own page) and sorting
+ * them was most of a submission's time and page cache at region scale. */
 static int baseline(struct db_conn *c, int64_t org, int64_t period, int64_t *out)
 {
 	*out = 0;
 	struct db_stmt *st = db_prepare(
 	    c, "SELECT COALESCE(r.appts_gp, 0) + COALESCE(r.appts_nurse, 0) + "
 	       "COALESCE(r.appts_hca, 0) + COALESCE(r.appts_pharmacist, 0) + "
-	       "COALESCE(r.appts_other, 0), COALESCE(r.list_size, 0) FROM pressure_returns r "
-	       "JOIN pressure_periods p ON p.id = r.period_id WHERE r.organisation_id = $1 AND "
-	       "r.period_id <> $2 AND (r.appts_gp IS NOT NULL OR r.appts_nurse IS NOT NULL OR "
+	       "COALESCE(r.appts_other, 0), COALESCE(r.list_size, 0) FROM pressure_periods p "
+	       "JOIN pressure_returns r ON r.organisation_id = $1 AND r.period_id = +p.id WHERE "
+	       "+p.id <> $2 AND (r.appts_gp IS NOT NULL OR r.appts_nurse IS NOT NULL OR "
 	       "r.appts_hca IS NOT NULL OR r.appts_pharmacist IS NOT NULL OR r.appts_other IS NOT "
 	       "NULL) ORDER BY p.opens_at DESC LIMIT 8");
 	if (!st)
