@@ -220,7 +220,7 @@ async function runBackend(backend, db, scenarios, genSeconds) {
   }
   starts.sort((a, b) => a - b);
   record(backend, 'start-up to first answer', { rps: NaN, p50: starts[2], p99: starts[4], note: 'median and slowest of 5 starts' });
-  const server = await startShoal(db);
+  const server = await startShoal(db, process.env.BENCH_WRAP ? { wrapper: process.env.BENCH_WRAP.split(' ') } : {});
   const ctx = { backend, db, server, base: server.url, query: (s, o) => query(db, s, o), work, seconds, genSeconds,
     root, shoalBin, wrk, statusCounts, startNginx, startShoal, stop, sh };
   ctx.signIn = async (email) => {
@@ -241,7 +241,7 @@ async function runBackend(backend, db, scenarios, genSeconds) {
   const sampler = setInterval(() => { peak = Math.max(peak, rssKb(server.child.pid).rss); }, 50);
   try {
     for (const s of scenarios) {
-      if (only && s.name !== only) continue;
+      if (only && !only.split(' + ').includes(s.name)) continue;
       let r;
       peak = 0;
       try {

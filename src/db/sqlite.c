@@ -268,10 +268,14 @@ static int sqlite_connect(const char *path, struct db_conn **out, char *err, siz
 	}
 	c->sync = wal_sync_for(path);
 	sqlite3_busy_handler(c->db, busy, c->sync);
-	/* synchronous=NORMAL: durable() flushes instead, for groups of commits. */
+	/* synchronous=NORMAL: durable() flushes instead, for groups of commits.
+	 * cache_size: each pooled connection keeps its own page cache, which fills to its
+	 * size and stays full (a search alone fills it), so SQLite's 2 MB default came to
+	 * 20 MB across a pool of ten. 512 KB holds a request's pages; the rest come from
+	 * the kernel's page cache, one pread each. The writer keeps the default (writer_of). */
 	if (sqlite3_exec(c->db,
 	                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA "
-	                 "foreign_keys=ON;",
+	                 "foreign_keys=ON; PRAGMA cache_size=-512;",
 	                 NULL, NULL, NULL) != SQLITE_OK)
 		goto fail;
 	c->changes = sqlite3_total_changes64(c->db);
@@ -553,6 +557,9 @@ static struct writer *writer_of(struct sqlite_conn *c)
 	wr = xcalloc(1, sizeof *wr);
 	wr->conn = (struct sqlite_conn *)conn;
 	wr->conn->is_writer = true;
+	/* Every write's pages pass through the one writer, so its cache earns SQLite's
+	 * default size. */
+	sqlite3_exec(wr->conn->db, "PRAGMA cache_size=-2000", NULL, NULL, NULL);
 	pthread_mutex_init(&wr->turn, NULL);
 	pthread_cond_init(&wr->committed, NULL);
 	pthread_mutex_lock(&w->lock);
