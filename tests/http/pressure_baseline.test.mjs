@@ -1,6 +1,7 @@
 // tests/http/pressure_baseline.test.mjs — the calculated level compares a return's
 // appointments with the practice's baseline: its last eight returns with appointments,
-// newest first by when their periods opened (not by id), this period left out.
+// newest first by when their periods opened (not by id), this period left out; and a
+// practice's page lists its returns in that order.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startShoal, sql } from '../lib/shoal.mjs';
@@ -40,4 +41,23 @@ test("a return's calculated level uses the practice's last eight returns, newest
   r = await lead.post('/pressure/practices/Z80001/return', { period, level: '1', appts_gp: '185' });
   assert.equal(r.status, 303);
   assert.equal(sql(shoal.db, `SELECT calculated_level FROM pressure_returns WHERE organisation_id = ${org} AND period_id = ${period}`), '3');
+});
+
+test("a practice's page lists its last sixty returns, newest first by when their periods opened", async () => {
+  // Runs after the test above: Z80001 has the demo's returns (more than sixty), this
+  // period's, eight that opened just before it, and one made last that opened first.
+  const lead = new Client(shoal.url);
+  assert.equal((await lead.signIn(demo.lead)).status, 303);
+  const org = sql(shoal.db, "SELECT id FROM organisations WHERE ods_code = 'Z80001'");
+  const returns = sql(shoal.db, 'SELECT r.id FROM pressure_returns r JOIN pressure_periods p ON p.id = r.period_id ' +
+    `WHERE r.organisation_id = ${org} ORDER BY p.opens_at DESC, p.id DESC`).split('\n');
+  assert.ok(returns.length > 60, `${returns.length} returns`);
+  const made = sql(shoal.db, `SELECT r.id FROM pressure_returns r JOIN pressure_periods p ON p.id = r.period_id ` +
+    `WHERE r.organisation_id = ${org} AND p.reference_day LIKE '2001-%' ORDER BY p.opens_at DESC`).split('\n');
+  const page = await lead.get('/pressure/practices/Z80001');
+  assert.equal(page.status, 200);
+  const listed = [...page.text.matchAll(/<a href="\/pressure\/returns\/(\d+)">/g)].map((m) => m[1]);
+  assert.deepEqual(listed, returns.slice(0, 60));
+  assert.deepEqual(listed.slice(1, 9), made.slice(0, 8), 'the eight that opened just before this period follow it');
+  assert.ok(!listed.includes(made[8]), 'the period made last but opened first is not listed');
 });

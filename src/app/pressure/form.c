@@ -614,9 +614,9 @@ static int three_in_a_row(struct db_conn *c, int64_t org, bool *yes)
 {
 	*yes = false;
 	struct db_stmt *st = db_prepare(
-	    c, "SELECT r.level FROM pressure_returns r JOIN pressure_periods p ON p.id = "
-	       "r.period_id WHERE r.organisation_id = $1 ORDER BY p.opens_at DESC, p.id DESC "
-	       "LIMIT 3");
+	    c, "SELECT r.level FROM pressure_periods p JOIN pressure_returns r ON "
+	       "r.organisation_id = $1 AND r.period_id = +p.id ORDER BY p.opens_at DESC, p.id "
+	       "DESC LIMIT 3"); /* periods newest first: see baseline() */
 	if (!st)
 		return DB_ERR;
 	db_bind_int(st, 1, org);

@@ -224,12 +224,14 @@ void pressure_practice_page(struct http_request *req, struct http_response *res)
 		v->notice = "Your pressure return has been changed";
 	pressure_period_label(&period, v->period, sizeof v->period);
 	time_format_time_on_date(period.deadline_at, v->deadline);
+	/* Periods newest first, each probing the practice's return, as baseline() in form.c
+	 * does and for the same reason: its returns are one to a page, and reading all of
+	 * them (3 years) to keep 60 made this page a third as fast at region scale. */
 	struct db_stmt *st = db_prepare(
-	    c,
-	    "SELECT r.id, p.kind, p.reference_day, r.level, r.calculated_level, r.late, "
-	    "r.updated_at, r.period_id FROM pressure_returns r JOIN pressure_periods p ON p.id = "
-	    "r.period_id WHERE r.organisation_id = $1 ORDER BY p.opens_at DESC, p.id DESC "
-	    "LIMIT 60");
+	    c, "SELECT r.id, p.kind, p.reference_day, r.level, r.calculated_level, r.late, "
+	       "r.updated_at, r.period_id FROM pressure_periods p JOIN pressure_returns r ON "
+	       "r.organisation_id = $1 AND r.period_id = +p.id ORDER BY p.opens_at DESC, p.id DESC "
+	       "LIMIT 60");
 	if (!st)
 		goto fail;
 	db_bind_int(st, 1, p.id);
