@@ -110,7 +110,7 @@ function rssKb(pid) {
 // ---------------------------------------------------------------- databases
 
 function query(db, statement, o = {}) {
-  if (db.startsWith('sqlite:')) return sh('sqlite3', [db.slice(7), statement], o).trim();
+  if (db.startsWith('sqlite:')) return sh('sqlite3', ['-cmd', '.timeout 10000', db.slice(7), statement], o).trim();
   return sh('psql', ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-d', db, '-c', statement], o).trim();
 }
 

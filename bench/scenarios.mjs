@@ -38,6 +38,10 @@ function token(ctx, email, scope = 'read') {
   ctx.tokens ??= {};
   const key = `${email} ${scope}`;
   if (!ctx.tokens[key]) {
+    // A kept database (--db) keeps each run's tokens; a person may hold 20, so the
+    // bench revokes its earlier ones first (the generated people hold none of their own).
+    ctx.query(`UPDATE api_tokens SET revoked_at = 0 WHERE revoked_at IS NULL AND person_id = ` +
+      `(SELECT id FROM people WHERE email = '${email}')`);
     const out = ctx.sh(ctx.shoalBin, ['token', 'create', '--db', ctx.db, '--email', email, '--scope', scope]);
     ctx.tokens[key] = out.match(/shoal_[A-Za-z0-9_-]+/)[0];
   }

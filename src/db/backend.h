@@ -19,6 +19,8 @@ struct db_backend {
 	void (*disconnect)(struct db_conn *c);
 	/* Whether the connection is still usable; may try to reconnect once. */
 	bool (*alive)(struct db_conn *c);
+	/* Called as the connection goes back to the pool (NULL: nothing to do). */
+	void (*release)(struct db_conn *c);
 	struct db_stmt *(*prepare)(struct db_conn *c, const char *sql);
 	int (*bind_int)(struct db_stmt *st, int idx, int64_t v);
 	int (*bind_text)(struct db_stmt *st, int idx, const char *s);

@@ -129,6 +129,8 @@ void db_release(struct db_conn *c)
 		return;
 	if (c->in_transaction)
 		db_rollback(c);
+	if (c->be->release)
+		c->be->release(c);
 	struct db *db = c->pool;
 	pthread_mutex_lock(&db->lock);
 	db->idle[db->n_idle++] = c;

@@ -12,6 +12,10 @@
  * to its connection; text returned by db_col_text is valid until the next
  * db_step or db_reset on that statement.
  *
+ * Reads: on SQLite, a borrowed connection's reads between its writes see one snapshot
+ * (it ends at a write, db_begin and db_release), so hold a connection only while the
+ * request needs it; a write, or a transaction, always sees and changes the latest data.
+ *
  * Typical use:
  *     struct db_conn *c = db_acquire(db);
  *     struct db_stmt *st = db_prepare(c, "SELECT name FROM organisations WHERE id = $1");

@@ -27,6 +27,15 @@
  * emptied whenever another connection has written, and that re-reading was most of a reply's time
  * with every worker writing on its own connection. Reads outside a transaction stay on the worker's
  * own connection.
+ *
+ * Reads share a snapshot: the first read on a pooled connection opens a read transaction
+ * (BEGIN), and it lasts until the connection writes, begins a transaction, or goes back to
+ * the pool (snapshot_end). Each statement in autocommit mode took and released WAL read
+ * locks of its own (fcntl calls and a mutex shared by every connection), about 7 times a
+ * thread page; in one transaction the page was about 9% faster under load, and it is one
+ * consistent picture of the database. Ending the snapshot before any write keeps a write
+ * from failing on a stale snapshot (SQLITE_BUSY_SNAPSHOT) and lets a request read its own
+ * writes.
  */
 #include <assert.h>
 #include <fcntl.h>
@@ -101,7 +110,9 @@ struct sqlite_conn {
 	/* While this connection's transaction runs: the writer, where its statements go. */
 	struct sqlite_conn *redirect;
 	bool is_writer;
-	sqlite3_int64 changes; /* sqlite3_total_changes64 when last made durable */
+	sqlite3_int64 changes;        /* sqlite3_total_changes64 when last made durable */
+	sqlite3_stmt *begin, *commit; /* a pooled connection's snapshot (see the top) */
+	bool snapshot;                /* the snapshot's read transaction is open */
 	struct sqlite_stmt *buckets[STMT_BUCKETS];
 	/* The statement last found for an SQL text at this address (a string literal,
 	 * nearly always): checked with strcmp, so a reused buffer is never mistaken. */
@@ -278,6 +289,9 @@ static int sqlite_connect(const char *path, struct db_conn **out, char *err, siz
 	                 "foreign_keys=ON; PRAGMA cache_size=-512;",
 	                 NULL, NULL, NULL) != SQLITE_OK)
 		goto fail;
+	if (sqlite3_prepare_v2(c->db, "BEGIN", -1, &c->begin, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(c->db, "COMMIT", -1, &c->commit, NULL) != SQLITE_OK)
+		goto fail;
 	c->changes = sqlite3_total_changes64(c->db);
 	c->base.be = &db_sqlite_backend;
 	pthread_mutex_lock(&c->sync->lock);
@@ -291,6 +305,8 @@ fail:
 	    "cannot open SQLite database %s: %s (does its directory exist, and is it writable?)",
 	    path, c->db ? sqlite3_errmsg(c->db) : "out of memory");
 fail_quiet:
+	sqlite3_finalize(c->begin);
+	sqlite3_finalize(c->commit);
 	sqlite3_close(c->db);
 	free(c);
 	return DB_ERR_CONN;
@@ -306,6 +322,8 @@ static void close_conn(struct sqlite_conn *c)
 			free(s);
 		}
 	}
+	sqlite3_finalize(c->begin);
+	sqlite3_finalize(c->commit);
 	sqlite3_close(c->db);
 	free(c);
 }
@@ -467,11 +485,45 @@ static bool in_place(struct sqlite_stmt *s)
 	return false;
 }
 
+/* Ends a pooled connection's snapshot (see the top), if it has one. */
+static void snapshot_end(struct sqlite_conn *c)
+{
+	if (!c->snapshot)
+		return;
+	c->snapshot = false;
+	/* A read transaction's COMMIT cannot fail for a reason that matters: statements
+	 * still running keep their read locks until they are reset. */
+	if (sqlite3_step(c->commit) != SQLITE_DONE)
+		log_error("ending a read snapshot: %s", sqlite3_errmsg(c->db));
+	sqlite3_reset(c->commit);
+}
+
+/* Before s's first step on a pooled connection: a read opens the snapshot, a write
+ * ends it. */
+static void snapshot_for(struct sqlite_conn *c, sqlite3_stmt *st)
+{
+	if (c->is_writer || sqlite3_stmt_busy(st))
+		return;
+	if (!sqlite3_stmt_readonly(st)) {
+		snapshot_end(c);
+	} else if (!c->snapshot && sqlite3_get_autocommit(c->db)) {
+		/* Should BEGIN fail, the statement runs in autocommit as it would have. */
+		c->snapshot = sqlite3_step(c->begin) == SQLITE_DONE;
+		sqlite3_reset(c->begin);
+	}
+}
+
+static void sqlite_release(struct db_conn *base)
+{
+	snapshot_end((struct sqlite_conn *)base);
+}
+
 static int sqlite_step(struct db_stmt *base)
 {
 	struct sqlite_stmt *s = (struct sqlite_stmt *)base;
 	if (!in_place(s))
 		return DB_ERR;
+	snapshot_for((struct sqlite_conn *)base->conn, s->st);
 	int rc = sqlite3_step(s->st);
 	if (rc == SQLITE_ROW)
 		return DB_ROW;
@@ -522,6 +574,7 @@ static int sqlite_exec(struct db_conn *base, const char *sql)
 		           ? DB_ERR_CONSTRAINT
 		           : DB_ERR;
 	}
+	snapshot_end(c); /* sql may write */
 	int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
 	if (sqlite3_get_autocommit(c->db))
 		released(c); /* a COMMIT or ROLLBACK, or a write on its own */
@@ -664,6 +717,7 @@ static int sqlite_begin(struct db_conn *base)
 	struct writer *wr = writer_of(c);
 	if (!wr)
 		return DB_ERR;
+	snapshot_end(c);           /* reads after the transaction see what it wrote */
 	if (my_turn == wr->conn) { /* would wait for itself */
 		snprintf(c->err, sizeof c->err,
 		         "a transaction began while this thread's other transaction was open");
@@ -724,6 +778,7 @@ const struct db_backend db_sqlite_backend = {
     .connect = sqlite_connect,
     .disconnect = sqlite_disconnect,
     .alive = sqlite_alive,
+    .release = sqlite_release,
     .prepare = sqlite_prepare,
     .bind_int = sqlite_bind_int,
     .bind_text = sqlite_bind_text,

@@ -250,6 +250,76 @@ static void test_concurrent_transactions(void **state)
 	db_release(c);
 }
 
+/* One column of organisation id, read on c. */
+static int64_t list_size_of(struct db_conn *c, int64_t id)
+{
+	struct db_stmt *st = db_prepare(c, "SELECT list_size FROM organisations WHERE id = $1");
+	assert_non_null(st);
+	db_bind_int(st, 1, id);
+	assert_int_equal(db_step(st), DB_ROW);
+	int64_t v = db_col_int(st, 0);
+	db_reset(st);
+	return v;
+}
+
+static void set_list_size(struct db_conn *c, int64_t id, int64_t v)
+{
+	struct db_stmt *st = db_prepare(c, "UPDATE organisations SET list_size = $2 WHERE id = $1");
+	assert_non_null(st);
+	db_bind_int(st, 1, id);
+	db_bind_int(st, 2, v);
+	assert_int_equal(db_step(st), DB_DONE);
+	db_reset(st);
+}
+
+/* A connection that has read, while another commits, can still write outside a
+ * transaction (on SQLite its reads share a snapshot, which must end before it writes),
+ * and then reads its own write and the other's; a transaction sees the latest data,
+ * and so do reads after it. */
+static void test_reads_then_writes_after_another_commits(void **state)
+{
+	(void)state;
+	struct db_conn *a = db_acquire(db), *b = db_acquire(db);
+	assert_non_null(a);
+	assert_non_null(b);
+	int rc;
+	int64_t id = insert_org(b, "T00300", "Snapshot Surgery", &rc);
+	assert_int_equal(rc, DB_DONE);
+	assert_int_equal(list_size_of(a, id), 1000);
+
+	assert_int_equal(db_begin(b), 0);
+	struct db_stmt *st =
+	    db_prepare(b, "UPDATE organisations SET name = 'Renamed' WHERE id = $1");
+	db_bind_int(st, 1, id);
+	assert_int_equal(db_step(st), DB_DONE);
+	db_reset(st);
+	assert_int_equal(db_commit(b), 0);
+
+	set_list_size(a, id, 2000); /* SQLITE_BUSY_SNAPSHOT if a kept reading its old snapshot */
+	assert_int_equal(list_size_of(a, id), 2000);
+	st = db_prepare(a, "SELECT name FROM organisations WHERE id = $1");
+	db_bind_int(st, 1, id);
+	assert_int_equal(db_step(st), DB_ROW);
+	assert_string_equal(db_col_text(st, 0), "Renamed");
+	db_reset(st);
+
+	set_list_size(b, id, 3000);
+	assert_int_equal(db_begin(a), 0);
+	assert_int_equal(list_size_of(a, id), 3000);
+	set_list_size(a, id, 4000);
+	assert_int_equal(db_commit(a), 0);
+	assert_int_equal(list_size_of(a, id), 4000);
+	assert_int_equal(list_size_of(b, id), 4000);
+
+	/* Back in the pool and out again, a connection sees what was written meanwhile. */
+	db_release(a);
+	set_list_size(b, id, 5000);
+	a = db_acquire(db);
+	assert_int_equal(list_size_of(a, id), 5000);
+	db_release(a);
+	db_release(b);
+}
+
 static void test_newer_database_refused(void **state)
 {
 	(void)state;
@@ -299,6 +369,7 @@ int main(void)
 	    cmocka_unit_test(test_transaction_rolls_back),
 	    cmocka_unit_test(test_pool_concurrent_writers),
 	    cmocka_unit_test(test_concurrent_transactions),
+	    cmocka_unit_test(test_reads_then_writes_after_another_commits),
 	    cmocka_unit_test(test_newer_database_refused),
 	    cmocka_unit_test(test_open_errors_are_one_line),
 	};
