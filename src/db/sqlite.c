@@ -485,28 +485,32 @@ static bool in_place(struct sqlite_stmt *s)
 	return false;
 }
 
-/* Ends a pooled connection's snapshot (see the top), if it has one. */
+/* Ends a pooled connection's snapshot (see the top), if it has one. Statements still
+ * running keep their read locks until they are reset; SQLite may also have ended the
+ * transaction itself (after an I/O error), which leaves nothing to commit. */
 static void snapshot_end(struct sqlite_conn *c)
 {
 	if (!c->snapshot)
 		return;
 	c->snapshot = false;
-	/* A read transaction's COMMIT cannot fail for a reason that matters: statements
-	 * still running keep their read locks until they are reset. */
+	if (sqlite3_get_autocommit(c->db))
+		return;
 	if (sqlite3_step(c->commit) != SQLITE_DONE)
 		log_error("ending a read snapshot: %s", sqlite3_errmsg(c->db));
 	sqlite3_reset(c->commit);
 }
 
-/* Before s's first step on a pooled connection: a read opens the snapshot, a write
- * ends it. */
+/* Before a statement's first step on a pooled connection: a query opens the snapshot
+ * when no transaction is open (not even a write's, stepped and not yet reset, which
+ * BEGIN would swallow); anything else ends it. Only statements that return rows open
+ * it, since SQLite counts BEGIN, SAVEPOINT, ATTACH and some PRAGMAs as read-only. */
 static void snapshot_for(struct sqlite_conn *c, sqlite3_stmt *st)
 {
 	if (c->is_writer || sqlite3_stmt_busy(st))
 		return;
-	if (!sqlite3_stmt_readonly(st)) {
+	if (!sqlite3_stmt_readonly(st) || !sqlite3_column_count(st)) {
 		snapshot_end(c);
-	} else if (!c->snapshot && sqlite3_get_autocommit(c->db)) {
+	} else if (!c->snapshot && sqlite3_txn_state(c->db, NULL) == SQLITE_TXN_NONE) {
 		/* Should BEGIN fail, the statement runs in autocommit as it would have. */
 		c->snapshot = sqlite3_step(c->begin) == SQLITE_DONE;
 		sqlite3_reset(c->begin);
@@ -515,7 +519,14 @@ static void snapshot_for(struct sqlite_conn *c, sqlite3_stmt *st)
 
 static void sqlite_release(struct db_conn *base)
 {
-	snapshot_end((struct sqlite_conn *)base);
+	struct sqlite_conn *c = (struct sqlite_conn *)base;
+	snapshot_end(c);
+	/* The pool must never hand out a connection with a transaction open (a write
+	 * left stepped and not reset, say): it would hold the write lock from everyone. */
+	if (!c->is_writer && !sqlite3_get_autocommit(c->db)) {
+		log_error("a connection went back to the pool inside a transaction: rolled back");
+		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+	}
 }
 
 static int sqlite_step(struct db_stmt *base)

@@ -320,6 +320,35 @@ static void test_reads_then_writes_after_another_commits(void **state)
 	db_release(b);
 }
 
+/* A read on a connection between a write's first step and its reset (an INSERT …
+ * RETURNING read row by row): the write still commits when reset, and others see it
+ * and can write at once. */
+static void test_read_while_a_write_returns_rows(void **state)
+{
+	(void)state;
+	struct db_conn *a = db_acquire(db), *b = db_acquire(db);
+	assert_non_null(a);
+	assert_non_null(b);
+	int rc;
+	int64_t first = insert_org(b, "T00310", "Before", &rc);
+	assert_int_equal(rc, DB_DONE);
+	struct db_stmt *st = db_prepare(
+	    a,
+	    "INSERT INTO organisations (ods_code, name, kind, list_size, created_at, updated_at) "
+	    "VALUES ('T00311', 'During', 'practice', 1000, 0, 0) RETURNING id");
+	assert_non_null(st);
+	assert_int_equal(db_step(st), DB_ROW);
+	int64_t id = db_col_int(st, 0);
+	assert_int_equal(list_size_of(a, first), 1000);
+	assert_int_equal(db_step(st), DB_DONE);
+	db_reset(st);
+	assert_int_equal(list_size_of(b, id), 1000);
+	set_list_size(b, id, 7);
+	assert_int_equal(list_size_of(a, id), 7);
+	db_release(a);
+	db_release(b);
+}
+
 static void test_newer_database_refused(void **state)
 {
 	(void)state;
@@ -370,6 +399,7 @@ int main(void)
 	    cmocka_unit_test(test_pool_concurrent_writers),
 	    cmocka_unit_test(test_concurrent_transactions),
 	    cmocka_unit_test(test_reads_then_writes_after_another_commits),
+	    cmocka_unit_test(test_read_while_a_write_returns_rows),
 	    cmocka_unit_test(test_newer_database_refused),
 	    cmocka_unit_test(test_open_errors_are_one_line),
 	};

@@ -751,6 +751,10 @@ void briefing_send(struct http_request *req, struct http_response *res)
 		free(v);
 		goto done;
 	}
+	/* Drawing takes a while (the first PDF loads pango and the fonts): the connection,
+	 * and its read snapshot, go back to the pool meanwhile. */
+	db_release(c);
+	c = NULL;
 	if (briefing_pdf(b, &pdf)) {
 		log_error("request %s: cannot draw the briefing PDF", req->id);
 		res->status = 500;
@@ -768,6 +772,11 @@ void briefing_send(struct http_request *req, struct http_response *res)
 	    "for %s.\n",
 	    b->period, b->return_rate, b->amber_or_above, b->patients_covered,
 	    pressure_suppressed_legend, viewer->name, b->collective);
+	c = db_acquire(app->db);
+	if (!c) {
+		res->status = 503;
+		goto done;
+	}
 	if (db_begin(c))
 		goto fail;
 	for (size_t i = 0; i < n; i++) {

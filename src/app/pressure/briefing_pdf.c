@@ -135,7 +135,7 @@ static void block(struct pen *p, const struct buf *markup, double size, const do
 	lib.cairo_move_to(p->cr, MARGIN, p->y);
 	lib.pango_cairo_show_layout(p->cr, layout);
 	p->y += h + space_after;
-	lib.g_object_unref(layout);
+	(*lib.g_object_unref)(layout);
 }
 
 /* Appends printf-style text, escaped for pango markup (by glib's own escaper, which
@@ -147,7 +147,7 @@ __attribute__((format(printf, 2, 0))) static void addv(struct buf *s, const char
 	buf_vprintf(&text, fmt, ap);
 	char *escaped = lib.g_markup_escape_text(text.len ? text.data : "", -1);
 	buf_puts(s, escaped);
-	lib.g_free(escaped);
+	(*lib.g_free)(escaped); /* newer glib makes g_free( a macro */
 	s->overflow |= text.overflow;
 	buf_free(&text);
 }
