@@ -272,6 +272,19 @@ static void set_list_size(struct db_conn *c, int64_t id, int64_t v)
 	db_reset(st);
 }
 
+/* Borrows two connections, a and b, and adds an organisation (list size 1000) on b. */
+static int64_t two_and_an_org(struct db_conn **a, struct db_conn **b, const char *code)
+{
+	*a = db_acquire(db);
+	*b = db_acquire(db);
+	assert_non_null(*a);
+	assert_non_null(*b);
+	int rc;
+	int64_t id = insert_org(*b, code, "Snapshot Surgery", &rc);
+	assert_int_equal(rc, DB_DONE);
+	return id;
+}
+
 /* A connection that has read, while another commits, can still write outside a
  * transaction (on SQLite its reads share a snapshot, which must end before it writes),
  * and then reads its own write and the other's; a transaction sees the latest data,
@@ -279,12 +292,8 @@ static void set_list_size(struct db_conn *c, int64_t id, int64_t v)
 static void test_reads_then_writes_after_another_commits(void **state)
 {
 	(void)state;
-	struct db_conn *a = db_acquire(db), *b = db_acquire(db);
-	assert_non_null(a);
-	assert_non_null(b);
-	int rc;
-	int64_t id = insert_org(b, "T00300", "Snapshot Surgery", &rc);
-	assert_int_equal(rc, DB_DONE);
+	struct db_conn *a, *b;
+	int64_t id = two_and_an_org(&a, &b, "T00300");
 	assert_int_equal(list_size_of(a, id), 1000);
 
 	assert_int_equal(db_begin(b), 0);
@@ -326,12 +335,8 @@ static void test_reads_then_writes_after_another_commits(void **state)
 static void test_read_while_a_write_returns_rows(void **state)
 {
 	(void)state;
-	struct db_conn *a = db_acquire(db), *b = db_acquire(db);
-	assert_non_null(a);
-	assert_non_null(b);
-	int rc;
-	int64_t first = insert_org(b, "T00310", "Before", &rc);
-	assert_int_equal(rc, DB_DONE);
+	struct db_conn *a, *b;
+	int64_t first = two_and_an_org(&a, &b, "T00310");
 	struct db_stmt *st = db_prepare(
 	    a,
 	    "INSERT INTO organisations (ods_code, name, kind, list_size, created_at, updated_at) "
