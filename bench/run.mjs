@@ -129,7 +129,7 @@ function freshDatabase(backend) {
 
 // Runs wrk; returns { rps, p50, p99 } in ms, or { error }.
 function wrk(url, { headers = {}, script, duration = seconds, connections = CONNECTIONS, env = {} } = {}) {
-  const argv = ['-t2', `-c${connections}`, `-d${duration}s`, '--latency', '--timeout', '10s'];
+  const argv = ['-t' + Math.min(2, connections), `-c${connections}`, `-d${duration}s`, '--latency', '--timeout', '10s'];
   for (const [k, v] of Object.entries(headers)) argv.push('-H', `${k}: ${v}`);
   if (script) argv.push('-s', script);
   argv.push(url);

@@ -90,25 +90,34 @@ int session_touch(struct db_conn *c, int64_t session_id)
 	               (int64_t)time(NULL), 2);
 }
 
+/* A person's columns, the same in the two queries below: "role, email, name, MFA enrolled,
+ * leads a practice", of a person who is not deactivated. */
+#define PERSON_COLUMNS                                                                             \
+	"p.role, p.email, p.name, p.totp_secret IS NOT NULL, "                                     \
+	"EXISTS (SELECT 1 FROM memberships m WHERE m.person_id = p.id AND m.lead = 1)"
+
+/* Fills v from PERSON_COLUMNS, read from column `first` of st's current row. */
+static void read_person(struct db_stmt *st, int first, int64_t person_id, struct viewer *v)
+{
+	int role = policy_role_from_name(db_col_text(st, first));
+	v->person_id = person_id;
+	v->role = role < 0 ? ROLE_PARTNER : (enum role)role; /* unknown: least access */
+	snprintf(v->email, sizeof v->email, "%s", db_col_text(st, first + 1));
+	snprintf(v->name, sizeof v->name, "%s", db_col_text(st, first + 2));
+	v->mfa_enrolled = db_col_int(st, first + 3) != 0;
+	v->leads = db_col_int(st, first + 4) != 0;
+}
+
 int session_load_person(struct db_conn *c, int64_t person_id, struct viewer *v)
 {
-	struct db_stmt *st = db_prepare(
-	    c, "SELECT role, email, name, totp_secret IS NOT NULL, "
-	       "EXISTS (SELECT 1 FROM memberships m WHERE m.person_id = p.id AND m.lead = 1) "
-	       "FROM people p WHERE id = $1 AND deactivated_at IS NULL");
+	struct db_stmt *st = db_prepare(c, "SELECT " PERSON_COLUMNS " FROM people p "
+	                                   "WHERE p.id = $1 AND p.deactivated_at IS NULL");
 	if (!st)
 		return DB_ERR;
 	db_bind_int(st, 1, person_id);
 	int rc = db_step(st);
-	if (rc == DB_ROW) {
-		int role = policy_role_from_name(db_col_text(st, 0));
-		v->person_id = person_id;
-		v->role = role < 0 ? ROLE_PARTNER : (enum role)role; /* unknown: least access */
-		snprintf(v->email, sizeof v->email, "%s", db_col_text(st, 1));
-		snprintf(v->name, sizeof v->name, "%s", db_col_text(st, 2));
-		v->mfa_enrolled = db_col_int(st, 3) != 0;
-		v->leads = db_col_int(st, 4) != 0;
-	}
+	if (rc == DB_ROW)
+		read_person(st, 0, person_id, v);
 	db_reset(st);
 	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : rc;
 }
@@ -119,9 +128,13 @@ int session_load_viewer(struct db_conn *c, const char *token, struct viewer *v)
 	if (strlen(token) != AUTH_TOKEN_CHARS)
 		return 0;
 	auth_hash_token(token, hash);
+	/* The session and its person in one statement: every signed-in request runs it, and
+	 * on PostgreSQL each statement is a round trip. A deactivated person's row is NULL. */
 	struct db_stmt *st =
-	    db_prepare(c, "SELECT id, person_id, csrf_token, mfa_pending, "
-	                  "created_at, last_seen_at FROM sessions WHERE token_hash = $1");
+	    db_prepare(c, "SELECT s.id, s.person_id, s.csrf_token, s.mfa_pending, s.created_at, "
+	                  "s.last_seen_at, p.id IS NOT NULL, " PERSON_COLUMNS " FROM sessions s "
+	                  "LEFT JOIN people p ON p.id = s.person_id AND p.deactivated_at IS NULL "
+	                  "WHERE s.token_hash = $1");
 	if (!st)
 		return DB_ERR;
 	db_bind_text(st, 1, hash);
@@ -130,10 +143,16 @@ int session_load_viewer(struct db_conn *c, const char *token, struct viewer *v)
 		db_reset(st);
 		return rc == DB_DONE ? 0 : rc;
 	}
+	/* Read aside, and given to v only if the session holds: a viewer with a person
+	 * in it is a signed-in viewer, whatever this function returns. */
+	struct viewer who = *v;
 	int64_t id = db_col_int(st, 0), person = db_col_int(st, 1);
 	int64_t created = db_col_int(st, 4), seen = db_col_int(st, 5);
-	snprintf(v->csrf, sizeof v->csrf, "%s", db_col_text(st, 2));
-	v->mfa_pending = db_col_int(st, 3) != 0;
+	bool active = db_col_int(st, 6) != 0;
+	snprintf(who.csrf, sizeof who.csrf, "%s", db_col_text(st, 2));
+	who.mfa_pending = db_col_int(st, 3) != 0;
+	if (active)
+		read_person(st, 7, person, &who);
 	db_reset(st);
 	int64_t now = (int64_t)time(NULL);
 	if (now - seen > LIMIT_SESSION_IDLE || now - created > LIMIT_SESSION_ABSOLUTE) {
@@ -142,9 +161,9 @@ int session_load_viewer(struct db_conn *c, const char *token, struct viewer *v)
 	}
 	if (now - seen > TOUCH_INTERVAL && (rc = session_touch(c, id)) < 0)
 		return rc;
-	rc = session_load_person(c, person, v);
-	if (rc != 1)
-		return rc;
+	if (!active)
+		return 0; /* a deactivated person's sessions stop working */
+	*v = who;
 	v->via = VIA_SESSION;
 	v->session_id = id;
 	int64_t idle_end = (now - seen > TOUCH_INTERVAL ? now : seen) + LIMIT_SESSION_IDLE;

@@ -186,6 +186,21 @@ test('an idle session ends after 30 minutes, and any session after 12 hours', as
   assert.equal((await c.get('/account')).status, 303);
 });
 
+test('a session stops working once its person is deactivated, even if the session row is left', async () => {
+  const c = new Client(shoal.url);
+  await c.signIn(demo.otherMember);
+  assert.equal((await c.get('/account')).status, 200);
+  // Deactivating through Shoal also deletes the sessions; this leaves them, as a restore might.
+  sql(shoal.db, `UPDATE people SET deactivated_at = 1 WHERE email = '${demo.otherMember}'`);
+  try {
+    const r = await c.get('/account');
+    assert.equal(r.status, 303);
+    assert.match(r.location, /^\/sign-in/);
+  } finally {
+    sql(shoal.db, `UPDATE people SET deactivated_at = NULL WHERE email = '${demo.otherMember}'`);
+  }
+});
+
 test('"stay signed in" extends the session (JSON for the warning, a redirect without JavaScript)', async () => {
   const c = new Client(shoal.url);
   await c.signIn(demo.member);
