@@ -67,6 +67,7 @@ struct disc_thread {
 	bool pinned, locked, question;
 	long long post_count;
 	int64_t created_at;
+	int64_t last_read; /* the viewer's last read post here, or 0 */
 };
 
 /**

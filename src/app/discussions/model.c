@@ -82,7 +82,9 @@ int disc_load_thread(struct db_conn *c, const struct viewer *viewer, int64_t id,
 	    c, "SELECT t.id, t.space_id, t.title, s.name, s.visibility, t.author_id, p.name, "
 	       "t.pinned, t.locked, t.question, t.official_post_id, t.post_count, t.last_post_id, "
 	       "t.created_at, (SELECT count(*) FROM discussion_group_members gm WHERE "
-	       "gm.group_id = s.group_id AND gm.person_id = $2) FROM threads t JOIN spaces s ON "
+	       "gm.group_id = s.group_id AND gm.person_id = $2), (SELECT r.last_read_post_id FROM "
+	       "thread_reads r WHERE r.person_id = $2 AND r.thread_id = t.id) FROM threads t JOIN "
+	       "spaces s ON "
 	       "s.id = t.space_id JOIN people p ON p.id = t.author_id WHERE t.id = $1");
 	if (!st)
 		return DB_ERR;
@@ -106,6 +108,7 @@ int disc_load_thread(struct db_conn *c, const struct viewer *viewer, int64_t id,
 		t->last_post_id = db_col_int(st, 12);
 		t->created_at = db_col_int(st, 13);
 		in_group = db_col_int(st, 14) > 0;
+		t->last_read = db_col_int(st, 15); /* NULL, never read, is 0 */
 	}
 	db_reset(st);
 	if (rc < 0)

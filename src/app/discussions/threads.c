@@ -357,22 +357,6 @@ static int load_thread_page(struct db_conn *c, const struct viewer *viewer,
 	return 0;
 }
 
-static int last_read_of(struct db_conn *c, int64_t person_id, int64_t thread_id, int64_t *out)
-{
-	*out = 0;
-	struct db_stmt *st = db_prepare(c, "SELECT last_read_post_id FROM thread_reads WHERE "
-	                                   "person_id = $1 AND thread_id = $2");
-	if (!st)
-		return DB_ERR;
-	db_bind_int(st, 1, person_id);
-	db_bind_int(st, 2, thread_id);
-	int rc = db_step(st);
-	if (rc == DB_ROW)
-		*out = db_col_int(st, 0);
-	db_reset(st);
-	return rc < 0 ? rc : 0;
-}
-
 static const char *notice_text(const char *n)
 {
 	static const char *const notices[][2] = {
@@ -418,7 +402,6 @@ static void show_thread(struct http_request *req, struct http_response *res, str
                         struct disc_thread_view *v)
 {
 	const struct viewer *viewer = access_viewer(req);
-	int64_t last_read = 0;
 	v->moderator = policy_may_moderate_discussions(viewer);
 	v->may_reply = policy_may_post(viewer, true, v->t.locked);
 	v->pages = v->t.post_count ? (v->t.post_count + DISCUSSIONS_POSTS_PER_PAGE - 1) /
@@ -430,8 +413,7 @@ static void show_thread(struct http_request *req, struct http_response *res, str
 		res->reason = "This thread has no page with that number.";
 		return;
 	}
-	if (last_read_of(c, viewer->person_id, v->t.id, &last_read) ||
-	    load_thread_page(c, viewer, v, last_read)) {
+	if (load_thread_page(c, viewer, v, v->t.last_read)) {
 		log_error("request %s: cannot load a thread: %s", req->id, db_errmsg(c));
 		db_release(c);
 		res->status = 500;
@@ -511,15 +493,13 @@ void discussions_thread_page(struct http_request *req, struct http_response *res
 	}
 	if (!page_arg || !*page_arg) {
 		/* Open at the first post this person has not read, or at the newest. */
-		int64_t last_read = 0, target = v->t.last_post_id;
-		struct db_stmt *st = NULL;
-		if (!last_read_of(c, viewer->person_id, v->t.id, &last_read))
-			st = db_prepare(
-			    c, "SELECT min(id) FROM posts WHERE thread_id = $1 AND id > $2");
+		int64_t target = v->t.last_post_id;
+		struct db_stmt *st =
+		    db_prepare(c, "SELECT min(id) FROM posts WHERE thread_id = $1 AND id > $2");
 		rc = st ? 0 : DB_ERR;
 		if (st) {
 			db_bind_int(st, 1, v->t.id);
-			db_bind_int(st, 2, last_read);
+			db_bind_int(st, 2, v->t.last_read);
 			rc = db_step(st);
 			if (rc == DB_ROW && !db_col_is_null(st, 0))
 				target = db_col_int(st, 0);
