@@ -155,14 +155,13 @@ int session_load_viewer(struct db_conn *c, const char *token, struct viewer *v)
 		read_person(st, 7, person, &who);
 	db_reset(st);
 	int64_t now = (int64_t)time(NULL);
-	if (now - seen > LIMIT_SESSION_IDLE || now - created > LIMIT_SESSION_ABSOLUTE) {
+	/* Expired, or its person deactivated (by a restore, say: deactivating deletes them). */
+	if (!active || now - seen > LIMIT_SESSION_IDLE || now - created > LIMIT_SESSION_ABSOLUTE) {
 		rc = session_end(c, id);
 		return rc < 0 ? rc : 0;
 	}
 	if (now - seen > TOUCH_INTERVAL && (rc = session_touch(c, id)) < 0)
 		return rc;
-	if (!active)
-		return 0; /* a deactivated person's sessions stop working */
 	*v = who;
 	v->via = VIA_SESSION;
 	v->session_id = id;

@@ -190,12 +190,15 @@ test('a session stops working once its person is deactivated, even if the sessio
   const c = new Client(shoal.url);
   await c.signIn(demo.otherMember);
   assert.equal((await c.get('/account')).status, 200);
+  const sessions = () => sql(shoal.db, `SELECT count(*) FROM sessions WHERE person_id = (SELECT id FROM people WHERE email = '${demo.otherMember}')`);
+  const before = Number(sessions());
   // Deactivating through Shoal also deletes the sessions; this leaves them, as a restore might.
   sql(shoal.db, `UPDATE people SET deactivated_at = 1 WHERE email = '${demo.otherMember}'`);
   try {
     const r = await c.get('/account');
     assert.equal(r.status, 303);
     assert.match(r.location, /^\/sign-in/);
+    assert.equal(sessions(), String(before - 1), 'and the session is ended');
   } finally {
     sql(shoal.db, `UPDATE people SET deactivated_at = NULL WHERE email = '${demo.otherMember}'`);
   }
