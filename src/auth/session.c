@@ -132,7 +132,7 @@ int session_load_viewer(struct db_conn *c, const char *token, struct viewer *v)
 	 * on PostgreSQL each statement is a round trip. A deactivated person's row is NULL. */
 	struct db_stmt *st =
 	    db_prepare(c, "SELECT s.id, s.person_id, s.csrf_token, s.mfa_pending, s.created_at, "
-	                  "s.last_seen_at, p.id IS NOT NULL, " PERSON_COLUMNS " FROM sessions s "
+	                  "s.last_seen_at, " PERSON_COLUMNS " FROM sessions s "
 	                  "LEFT JOIN people p ON p.id = s.person_id AND p.deactivated_at IS NULL "
 	                  "WHERE s.token_hash = $1");
 	if (!st)
@@ -148,11 +148,11 @@ int session_load_viewer(struct db_conn *c, const char *token, struct viewer *v)
 	struct viewer who = *v;
 	int64_t id = db_col_int(st, 0), person = db_col_int(st, 1);
 	int64_t created = db_col_int(st, 4), seen = db_col_int(st, 5);
-	bool active = db_col_int(st, 6) != 0;
+	bool active = !db_col_is_null(st, 6); /* people.role is NOT NULL */
 	snprintf(who.csrf, sizeof who.csrf, "%s", db_col_text(st, 2));
 	who.mfa_pending = db_col_int(st, 3) != 0;
 	if (active)
-		read_person(st, 7, person, &who);
+		read_person(st, 6, person, &who);
 	db_reset(st);
 	int64_t now = (int64_t)time(NULL);
 	/* Expired, or its person deactivated (by a restore, say: deactivating deletes them). */
