@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "app/discussions/markdown.h"
+#include "app/search/search.h"
 #include "gen.h"
 
 static const char *const bodies[] = {
@@ -217,6 +218,9 @@ int gen_discussions(struct gen *g)
 		db_bind_int(st, 4, thread_id);
 		rc = gen_step(g, st);
 	}
+	/* Into the search index as the server would put them (migration 0014). */
+	if (!rc && search_index_queued(g->c))
+		rc = -1;
 	for (size_t i = 0; i < N_BODIES; i++) {
 		struct markdown_result r = {.html = html[i]};
 		markdown_result_free(&r);

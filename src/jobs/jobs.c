@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "app/pressure/pressure.h"
 #include "app/privacy/privacy.h"
+#include "app/search/search.h"
 #include "app/notifications/notifications.h"
 #include "mail/mail.h"
 
@@ -45,12 +46,13 @@ static int job_mail(struct db *db, const struct config *cfg, const atomic_bool *
 	return mail_deliver(db, cfg, stop, &sent, &failed, err, errlen);
 }
 
-/* Later jobs (reminders, digests) go here. */
+/* Each runs once at start, then at least every interval_seconds. */
 static const struct job jobs[] = {
     {"mail", 5, 1, job_mail},
     {"pressure-reminders", 300, 0, pressure_reminders_job}, /* src/app/pressure/reminders.c */
     {"retention", 3600, 0, privacy_retention_job},          /* src/app/privacy/retention.c */
     {"digests", 300, 0, notifications_digest_job},          /* src/app/notifications/digest.c */
+    {"search-index", 2, 0, search_index_job},               /* src/app/search/search.c */
 };
 #define N_JOBS (sizeof jobs / sizeof jobs[0])
 

@@ -1,6 +1,7 @@
 /*
  * jobs.h — the one background thread of `shoal serve`: runs periodic work
- * (mail delivery now; reminders and digests later) outside request handling.
+ * (mail delivery, pressure reminders, retention, digests, indexing new posts for
+ * search) outside request handling.
  *
  * Each job is a function with an interval in a small table in jobs.c. A job
  * keeps its state in the database, never in the thread, so any number of

@@ -7,7 +7,7 @@
 // clear answer, never a 500.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startShoal, sql } from '../lib/shoal.mjs';
+import { startShoal, sql, backend } from '../lib/shoal.mjs';
 import { Client, demo } from '../lib/client.mjs';
 
 let shoal;
@@ -116,6 +116,44 @@ test('edits, deletions and hidden posts leave the results at once', async () => 
   for (const who of ['member', 'otherMember', 'executive']) {
     assert.deepEqual((await search(who, { q: 'flibbertigibbets' })).posts, [], `a hidden post is gone for ${who}`);
   }
+});
+
+// New posts reach the index in batches (migration 0014): a post changed before any
+// search or indexing ran must still be found by its new words only.
+test('a post edited, deleted or hidden straight after it is written is found as it is now', async () => {
+  const { thread } = await startThread('member', 'General practice strategy', 'Rota gaps', 'Opening post about rotas.');
+  const edited = await reply('member', thread, 'First words: gribbleworth.');
+  const deleted = await reply('member', thread, 'Soon gone: snorkelwick.');
+  const hidden = await reply('otherMember', thread, 'Soon hidden: wafflethorpe.');
+  const member = await as('member');
+  let r = await member.post(`/discussions/posts/${edited}/edit`, { body: 'Second words: plinkerton.' }, { from: `/discussions/posts/${edited}/edit` });
+  assert.equal(r.status, 303);
+  r = await member.post(`/discussions/posts/${deleted}/delete`, {}, { from: `/discussions/threads/${thread}?page=1` });
+  assert.equal(r.status, 303);
+  r = await (await as('executive')).post(`/discussions/posts/${hidden}/hide`, { reason: 'Not kind' }, { from: `/discussions/posts/${hidden}/hide` });
+  assert.equal(r.status, 303);
+  for (const who of ['member', 'otherMember', 'executive']) {
+    assert.deepEqual((await search(who, { q: 'gribbleworth' })).posts, [], `the first words are not found by ${who}`);
+    const now = await search(who, { q: 'plinkerton' });
+    assert.deepEqual(now.posts, [edited], `the new words are found by ${who}`);
+    assert.match(now.text, /Second words: <mark>plinkerton<\/mark>/, 'and are the snippet');
+    assert.doesNotMatch(now.text, /gribbleworth/);
+    assert.deepEqual((await search(who, { q: 'snorkelwick' })).posts, [], `a deleted post is not found by ${who}`);
+    assert.deepEqual((await search(who, { q: 'wafflethorpe' })).posts, [], `a hidden post is not found by ${who}`);
+  }
+});
+
+test('on SQLite, new posts are indexed in the background without waiting for a search', { skip: backend !== 'sqlite' }, async () => {
+  const { thread } = await startThread('member', 'General practice strategy', 'Queue', 'Opening post, queued.');
+  await reply('member', thread, 'A reply, queued too.');
+  let waiting;
+  for (let i = 0; i < 50; i++) { // the jobs thread runs every 2 s
+    waiting = Number(sql(shoal.db, 'SELECT count(*) FROM search_queue'));
+    if (!waiting) break;
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  assert.equal(waiting, 0, 'no post is left waiting');
+  assert.equal(sql(shoal.db, `SELECT count(*) FROM post_search WHERE rowid IN (SELECT id FROM posts WHERE thread_id = ${thread})`), '2');
 });
 
 test('a moved thread is found by the audience of its new space only', async () => {

@@ -4,7 +4,9 @@
  * queries built from FTS5's own syntax characters must all parse (run against
  * a real FTS5 table), and random marked text must come out escaped and with
  * balanced <mark> tags. On PostgreSQL (SHOAL_TEST_DB), the newest matches found
- * through widening windows are exactly those of one query over every post.
+ * through widening windows are exactly those of one query over every post. On
+ * SQLite, new posts wait in search_queue until search_index_queued indexes them,
+ * and an edit, deletion or hiding in the meantime counts at once.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -306,12 +308,127 @@ static void test_newest_matches(void **state)
 	db_close(db);
 }
 
+/* The first column of sql's one row, as an integer. */
+static int64_t one_int(struct db_conn *c, const char *sql)
+{
+	struct db_stmt *st = db_prepare(c, sql);
+	assert_non_null(st);
+	assert_int_equal(db_step(st), DB_ROW);
+	int64_t n = db_col_int(st, 0);
+	db_reset(st);
+	return n;
+}
+
+/* The posts the index gives for an FTS5 query, as "body,body" by id. */
+static char *found(struct db_conn *c, const char *match)
+{
+	char sql[512];
+	snprintf(sql, sizeof sql,
+	         "SELECT coalesce(group_concat(b, ','), '') FROM (SELECT p.body_source AS b FROM "
+	         "post_search JOIN posts p ON p.id = post_search.rowid WHERE post_search MATCH "
+	         "'%s' ORDER BY p.id)",
+	         match);
+	return one_text(c, sql, "", 0);
+}
+
+static void test_index_queue(void **state)
+{
+	(void)state;
+	const char *env = getenv("SHOAL_TEST_DB");
+	char url[512], dir[] = "/tmp/shoal-test-search-XXXXXX", err[256];
+	if (env && *env && strncmp(env, "sqlite:", 7)) {
+		skip(); /* SQLite only: PostgreSQL's index is the posts' own generated column */
+		return;
+	}
+	if (env && *env)
+		snprintf(url, sizeof url, "%s", env);
+	else if (mkdtemp(dir))
+		snprintf(url, sizeof url, "sqlite:%s/test.db", dir);
+	else
+		fail_msg("cannot make a temporary directory");
+	struct db *db;
+	int applied;
+	if (db_open(url, 2, &db, err, sizeof err) || migrate_apply(db, &applied, err, sizeof err))
+		fail_msg("%s", err);
+	struct db_conn *c = db_acquire(db);
+	assert_non_null(c);
+	assert_int_equal(
+	    db_exec(c,
+	            "INSERT INTO people (email, name, role, created_at, updated_at) VALUES "
+	            "('queue@example.org', 'Queue', 'member', 0, 0);"
+	            "INSERT INTO spaces (name, visibility, created_by, created_at, updated_at) "
+	            "SELECT 'Queue', 'members', max(id), 0, 0 FROM people;"
+	            "INSERT INTO threads (space_id, title, author_id, created_at, last_post_at) "
+	            "SELECT max(s.id), 'Heron sightings', max(p.id), 0, 0 FROM spaces s, people p;"
+	            "INSERT INTO posts (thread_id, space_id, author_id, body_source, body_html, "
+	            "created_at) SELECT (SELECT max(id) FROM threads), (SELECT max(id) FROM "
+	            "spaces), (SELECT max(id) FROM people), v.column1, '', 0 FROM (VALUES "
+	            "('kestrels opening'), ('ospreys reply'), ('wrens reply'), ('buzzards reply'), "
+	            "('falcons reply')) v;"),
+	    DB_OK);
+	assert_int_equal(one_int(c, "SELECT count(*) FROM search_queue"), 5);
+	char *f = found(c, "kestrels");
+	assert_string_equal(f, ""); /* waiting, not yet indexed */
+	free(f);
+
+	/* While they wait: an edit is indexed at once, by its new words only; a deleted and
+	 * a hidden post leave the queue; a new title is the one the opening post gets. */
+	assert_int_equal(db_exec(c, "UPDATE posts SET body_source = 'swifts edited' WHERE "
+	                            "body_source = 'wrens reply';"
+	                            "DELETE FROM posts WHERE body_source = 'buzzards reply';"
+	                            "UPDATE posts SET hidden_at = 1 WHERE body_source = "
+	                            "'falcons reply';"
+	                            "UPDATE threads SET title = 'Egret sightings';"),
+	                 DB_OK);
+	assert_int_equal(one_int(c, "SELECT count(*) FROM search_queue"), 2);
+	f = found(c, "swifts");
+	assert_string_equal(f, "swifts edited");
+	free(f);
+
+	assert_int_equal(search_index_queued(c), DB_OK);
+	assert_int_equal(one_int(c, "SELECT count(*) FROM search_queue"), 0);
+	static const char *const expect[][2] = {
+	    {"kestrels", "kestrels opening"},
+	    {"ospreys", "ospreys reply"},
+	    {"swifts", "swifts edited"},
+	    {"wrens", ""},
+	    {"buzzards", ""},
+	    {"falcons", ""},
+	    {"egret", "kestrels opening"},
+	    {"heron", ""},
+	};
+	for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++) {
+		f = found(c, expect[i][0]);
+		if (strcmp(f, expect[i][1]))
+			fail_msg("%s: found \"%s\", expected \"%s\"", expect[i][0], f,
+			         expect[i][1]);
+		free(f);
+	}
+	assert_int_equal(search_index_queued(c), DB_OK); /* nothing waits: nothing to do */
+
+	/* Inside a transaction, the posts of that transaction are indexed in it. */
+	assert_int_equal(db_begin(c), DB_OK);
+	assert_int_equal(db_exec(c,
+	                         "INSERT INTO posts (thread_id, space_id, author_id, "
+	                         "body_source, body_html, created_at) SELECT thread_id, "
+	                         "space_id, author_id, 'plovers late', '', 1 FROM posts LIMIT 1"),
+	                 DB_OK);
+	assert_int_equal(search_index_queued(c), DB_OK);
+	assert_int_equal(db_commit(c), DB_OK);
+	f = found(c, "plovers");
+	assert_string_equal(f, "plovers late");
+	free(f);
+	assert_int_equal(one_int(c, "SELECT count(*) FROM search_queue"), 0);
+	db_release(c);
+	db_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_quoting),        cmocka_unit_test(test_quoting_fuzz),
 	    cmocka_unit_test(test_marks),          cmocka_unit_test(test_marks_fuzz),
-	    cmocka_unit_test(test_newest_matches),
+	    cmocka_unit_test(test_newest_matches), cmocka_unit_test(test_index_queue),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

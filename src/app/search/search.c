@@ -2,6 +2,7 @@
  * search.c — the search itself (see search.h): the user's words made safe for
  * FTS5, one query per engine, and snippets escaped before they are marked.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,6 +253,81 @@ static const char postgres_sql[] =
     "x.thread_id = p.thread_id AND x.id < p.id) FROM top m" SEARCH_JOINS
     "CROSS JOIN w ORDER BY m.r DESC, p.id DESC";
 
+/* One batch of the queue up to post $1, oldest first. The insert gives a thread's
+ * title to its opening post only, as the triggers of migration 0009 do. The triggers
+ * take a post off the queue when it is edited, deleted or hidden, so the visibility
+ * test only guards against a row changed some other way. */
+#define SEARCH_QUEUE_BATCH                                                                         \
+	"(SELECT post_id FROM search_queue WHERE post_id <= $1 ORDER BY post_id "                  \
+	"LIMIT " SEARCH_STR(SEARCH_INDEX_BATCH) ")"
+static const char *const index_queued_sql[] = {
+    "INSERT INTO post_search (rowid, title, body) SELECT p.id, CASE WHEN EXISTS (SELECT 1 FROM "
+    "posts o WHERE o.thread_id = p.thread_id AND o.id < p.id) THEN '' ELSE t.title END, "
+    "p.body_source FROM " SEARCH_QUEUE_BATCH " q JOIN posts p ON p.id = q.post_id JOIN threads t "
+    "ON t.id = p.thread_id WHERE p.deleted_at IS NULL AND p.hidden_at IS NULL",
+    "DELETE FROM search_queue WHERE post_id IN " SEARCH_QUEUE_BATCH,
+};
+
+/* Runs sql with $1 = upto; *first (when asked for) gets its first column, 0 without a row.
+ * DB_OK or < 0. */
+static int run_upto(struct db_conn *c, const char *sql, int64_t upto, int64_t *first)
+{
+	struct db_stmt *st = db_prepare(c, sql);
+	if (!st)
+		return DB_ERR;
+	db_bind_int(st, 1, upto);
+	int rc = db_step(st);
+	if (first)
+		*first = rc == DB_ROW ? db_col_int(st, 0) : 0;
+	db_reset(st);
+	return rc == DB_ROW || rc == DB_DONE ? DB_OK : rc < 0 ? rc : DB_ERR;
+}
+
+int search_index_queued(struct db_conn *c)
+{
+	if (db_conn_kind(c) != DB_SQLITE)
+		return DB_OK;
+	/* Up to the newest post waiting now: posts written while this runs are for the
+	 * next run, so a steady stream of replies cannot keep a search waiting. */
+	int64_t last = 0, waiting = 0;
+	int rc =
+	    run_upto(c, "SELECT coalesce(max(post_id), 0) FROM search_queue WHERE post_id <= $1",
+	             INT64_MAX, &last);
+	bool own = !db_in_transaction(c);
+	while (rc == DB_OK && last &&
+	       (rc = run_upto(c, "SELECT EXISTS (SELECT 1 FROM search_queue WHERE post_id <= $1)",
+	                      last, &waiting)) == DB_OK &&
+	       waiting) {
+		if (own && (rc = db_begin(c)) != DB_OK)
+			break;
+		for (size_t i = 0;
+		     rc == DB_OK && i < sizeof index_queued_sql / sizeof *index_queued_sql; i++)
+			rc = run_upto(c, index_queued_sql[i], last, NULL);
+		if (own && rc == DB_OK)
+			rc = db_commit(c);
+		else if (own)
+			db_rollback(c);
+	}
+	return rc;
+}
+
+int search_index_job(struct db *db, const struct config *cfg, const atomic_bool *stop, char *err,
+                     size_t errlen)
+{
+	(void)cfg;
+	(void)stop; /* a batch takes a fraction of a second */
+	struct db_conn *c = db_acquire(db);
+	if (!c) {
+		snprintf(err, errlen, "the database cannot be reached");
+		return DB_ERR_CONN;
+	}
+	int rc = search_index_queued(c);
+	if (rc != DB_OK)
+		snprintf(err, errlen, "cannot index new posts for search: %s", db_errmsg(c));
+	db_release(c);
+	return rc;
+}
+
 int search_run(struct db_conn *c, const struct viewer *viewer, const struct search_filter *f,
                struct search_result *out, size_t max, size_t *n, bool *more)
 {
@@ -276,6 +352,10 @@ int search_run(struct db_conn *c, const struct viewer *viewer, const struct sear
 	bool own = !sqlite && !db_in_transaction(c); /* the transaction SET LOCAL needs */
 	struct db_stmt *st = NULL;
 	if (words <= 0)
+		goto done;
+	/* Posts written since the jobs thread last indexed them: a search finds every post
+	 * written before it. */
+	if ((rc = search_index_queued(c)) != DB_OK)
 		goto done;
 	/* On PostgreSQL a search is a transaction of a few statements. One that runs past
 	 * SEARCH_TIME_LIMIT is given up (DB_ERR_TIMEOUT) and the person asked to narrow the

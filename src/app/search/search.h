@@ -10,6 +10,7 @@
 #ifndef SHOAL_APP_SEARCH_H
 #define SHOAL_APP_SEARCH_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,6 +18,7 @@
 #include "app/audit/audit.h"
 #include "app/discussions/discussions.h"
 #include "core/buf.h"
+#include "core/config.h"
 
 #define SEARCH_MAX_QUERY_BYTES 200 /* what may be typed in the search box */
 #define SEARCH_MAX_TERMS       20  /* words in one search */
@@ -68,6 +70,20 @@ struct search_filter {
 int search_newest_matches(struct db_conn *c, const char *q, const struct search_filter *f,
                           int64_t want, int64_t window, struct buf *ids, struct buf *titles,
                           int64_t *n) __attribute__((warn_unused_result));
+
+/**
+ * SQLite: moves the posts waiting in search_queue (new posts, added by a trigger:
+ * migration 0014 says why) into the search index, SEARCH_INDEX_BATCH at a time in
+ * transactions of their own, until none wait. Run in c's transaction when one is
+ * open. Nothing to do on PostgreSQL, whose index is kept by the posts themselves.
+ * DB_OK or < 0 (db_errmsg(c) says why).
+ */
+int search_index_queued(struct db_conn *c) __attribute__((warn_unused_result));
+#define SEARCH_INDEX_BATCH 5000
+
+/* The jobs thread's run of search_index_queued (src/jobs/jobs.c). */
+int search_index_job(struct db *db, const struct config *cfg, const atomic_bool *stop, char *err,
+                     size_t errlen);
 
 /* One result: a post and where it stands, and its snippet as safe HTML. */
 struct search_result {
