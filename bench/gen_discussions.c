@@ -219,8 +219,11 @@ int gen_discussions(struct gen *g)
 		rc = gen_step(g, st);
 	}
 	/* Into the search index as the server would put them (migration 0014). */
-	if (!rc && search_index_queued(g->c))
+	char why[256];
+	if (!rc && search_index_queued(g->c, why, sizeof why)) {
+		fprintf(stderr, "shoal-bench-gen: cannot index the posts for search: %s\n", why);
 		rc = -1;
+	}
 	for (size_t i = 0; i < N_BODIES; i++) {
 		struct markdown_result r = {.html = html[i]};
 		markdown_result_free(&r);

@@ -385,7 +385,7 @@ static void test_index_queue(void **state)
 	assert_string_equal(f, "swifts edited");
 	free(f);
 
-	assert_int_equal(search_index_queued(c), DB_OK);
+	assert_int_equal(search_index_queued(c, err, sizeof err), DB_OK);
 	assert_int_equal(one_int(c, "SELECT count(*) FROM search_queue"), 0);
 	static const char *const expect[][2] = {
 	    {"kestrels", "kestrels opening"},
@@ -404,7 +404,7 @@ static void test_index_queue(void **state)
 			         expect[i][1]);
 		free(f);
 	}
-	assert_int_equal(search_index_queued(c), DB_OK); /* nothing waits: nothing to do */
+	assert_int_equal(search_index_queued(c, err, sizeof err), DB_OK); /* nothing waits */
 
 	/* Inside a transaction, the posts of that transaction are indexed in it. */
 	assert_int_equal(db_begin(c), DB_OK);
@@ -413,10 +413,27 @@ static void test_index_queue(void **state)
 	                         "body_source, body_html, created_at) SELECT thread_id, "
 	                         "space_id, author_id, 'plovers late', '', 1 FROM posts LIMIT 1"),
 	                 DB_OK);
-	assert_int_equal(search_index_queued(c), DB_OK);
+	assert_int_equal(search_index_queued(c, err, sizeof err), DB_OK);
 	assert_int_equal(db_commit(c), DB_OK);
 	f = found(c, "plovers");
 	assert_string_equal(f, "plovers late");
+	free(f);
+	assert_int_equal(one_int(c, "SELECT count(*) FROM search_queue"), 0);
+
+	/* A row already in the index under a waiting post's id (a hand-made change) is
+	 * replaced: it must not keep the queue, and every search after, failing. */
+	assert_int_equal(db_exec(c, "INSERT INTO posts (thread_id, space_id, author_id, "
+	                            "body_source, body_html, created_at) SELECT thread_id, "
+	                            "space_id, author_id, 'curlews real', '', 2 FROM posts LIMIT 1;"
+	                            "INSERT INTO post_search (rowid, title, body) SELECT max(id), "
+	                            "'', 'stray words' FROM posts;"),
+	                 DB_OK);
+	assert_int_equal(search_index_queued(c, err, sizeof err), DB_OK);
+	f = found(c, "curlews");
+	assert_string_equal(f, "curlews real");
+	free(f);
+	f = found(c, "stray");
+	assert_string_equal(f, "");
 	free(f);
 	assert_int_equal(one_int(c, "SELECT count(*) FROM search_queue"), 0);
 	db_release(c);

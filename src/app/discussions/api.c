@@ -622,6 +622,7 @@ void discussions_api_search(struct http_request *req, struct http_response *res)
 	struct search_result *results = xcalloc(SEARCH_PER_PAGE, sizeof *results);
 	size_t n = 0;
 	bool more = false;
+	search_catch_up(c, req->id);
 	int rc = search_run(c, viewer, &f, results, SEARCH_PER_PAGE, &n, &more);
 	if (rc == DB_ERR_TIMEOUT)
 		render_json_error(res, 503, SEARCH_TOO_BROAD);

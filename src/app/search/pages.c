@@ -190,6 +190,7 @@ void search_page(struct http_request *req, struct http_response *res)
 	if (!v->errors.n && q && !disc_blank(q)) {
 		f.q = q;
 		bool more = false;
+		search_catch_up(c, req->id);
 		gate_enter(); /* ranking is all CPU: one search a core (core/gate.h) */
 		int rc = search_run(c, viewer, &f, v->results, SEARCH_PER_PAGE, &v->n, &more);
 		gate_leave();

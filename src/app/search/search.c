@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "app/search/search.h"
+#include "core/log.h"
 #include "core/xmalloc.h"
 #include "render/html.h"
 
@@ -256,74 +257,93 @@ static const char postgres_sql[] =
 /* One batch of the queue up to post $1, oldest first. The insert gives a thread's
  * title to its opening post only, as the triggers of migration 0009 do. The triggers
  * take a post off the queue when it is edited, deleted or hidden, so the visibility
- * test only guards against a row changed some other way. */
+ * test only guards against a row changed some other way. OR REPLACE: a row already
+ * in the index under the post's id (only a hand-made change could put it there) is
+ * replaced, where a failure would leave the batch queued and fail every run after. */
 #define SEARCH_QUEUE_BATCH                                                                         \
 	"(SELECT post_id FROM search_queue WHERE post_id <= $1 ORDER BY post_id "                  \
 	"LIMIT " SEARCH_STR(SEARCH_INDEX_BATCH) ")"
-static const char *const index_queued_sql[] = {
-    "INSERT INTO post_search (rowid, title, body) SELECT p.id, CASE WHEN EXISTS (SELECT 1 FROM "
-    "posts o WHERE o.thread_id = p.thread_id AND o.id < p.id) THEN '' ELSE t.title END, "
-    "p.body_source FROM " SEARCH_QUEUE_BATCH " q JOIN posts p ON p.id = q.post_id JOIN threads t "
-    "ON t.id = p.thread_id WHERE p.deleted_at IS NULL AND p.hidden_at IS NULL",
-    "DELETE FROM search_queue WHERE post_id IN " SEARCH_QUEUE_BATCH,
-};
+static const char index_batch_sql[] =
+    "INSERT OR REPLACE INTO post_search (rowid, title, body) SELECT p.id, CASE WHEN EXISTS "
+    "(SELECT 1 FROM posts o WHERE o.thread_id = p.thread_id AND o.id < p.id) THEN '' ELSE "
+    "t.title END, p.body_source FROM " SEARCH_QUEUE_BATCH " q JOIN posts p ON p.id = q.post_id "
+    "JOIN threads t ON t.id = p.thread_id WHERE p.deleted_at IS NULL AND p.hidden_at IS NULL";
+static const char dequeue_batch_sql[] =
+    "DELETE FROM search_queue WHERE post_id IN " SEARCH_QUEUE_BATCH " RETURNING post_id";
 
-/* Runs sql with $1 = upto; *first (when asked for) gets its first column, 0 without a row.
- * DB_OK or < 0. */
-static int run_upto(struct db_conn *c, const char *sql, int64_t upto, int64_t *first)
+/* Runs sql with $1 = upto to its end: *rows gets how many rows it gave, and *first the
+ * first column of the first (0 without one). DB_OK or < 0. */
+static int run_upto(struct db_conn *c, const char *sql, int64_t upto, int64_t *rows, int64_t *first)
 {
 	struct db_stmt *st = db_prepare(c, sql);
 	if (!st)
 		return DB_ERR;
 	db_bind_int(st, 1, upto);
-	int rc = db_step(st);
-	if (first)
-		*first = rc == DB_ROW ? db_col_int(st, 0) : 0;
+	int rc;
+	for (*rows = 0, *first = 0; (rc = db_step(st)) == DB_ROW; ++*rows)
+		if (!*rows)
+			*first = db_col_int(st, 0);
 	db_reset(st);
-	return rc == DB_ROW || rc == DB_DONE ? DB_OK : rc < 0 ? rc : DB_ERR;
+	return rc == DB_DONE ? DB_OK : rc < 0 ? rc : DB_ERR;
 }
 
-int search_index_queued(struct db_conn *c)
+int search_index_queued(struct db_conn *c, char *err, size_t errlen)
 {
+	err[0] = '\0';
 	if (db_conn_kind(c) != DB_SQLITE)
 		return DB_OK;
 	/* Up to the newest post waiting now: posts written while this runs are for the
 	 * next run, so a steady stream of replies cannot keep a search waiting. */
-	int64_t last = 0, waiting = 0;
+	int64_t rows, last = 0, done = SEARCH_INDEX_BATCH, ignored;
 	int rc =
 	    run_upto(c, "SELECT coalesce(max(post_id), 0) FROM search_queue WHERE post_id <= $1",
-	             INT64_MAX, &last);
+	             INT64_MAX, &rows, &last);
 	bool own = !db_in_transaction(c);
-	while (rc == DB_OK && last &&
-	       (rc = run_upto(c, "SELECT EXISTS (SELECT 1 FROM search_queue WHERE post_id <= $1)",
-	                      last, &waiting)) == DB_OK &&
-	       waiting) {
+	/* A batch shorter than SEARCH_INDEX_BATCH was the last, counted on the writer
+	 * itself: whatever this connection's own snapshot shows, every pass takes posts
+	 * off the queue or is the last. */
+	while (rc == DB_OK && last && done == SEARCH_INDEX_BATCH) {
 		if (own && (rc = db_begin(c)) != DB_OK)
 			break;
-		for (size_t i = 0;
-		     rc == DB_OK && i < sizeof index_queued_sql / sizeof *index_queued_sql; i++)
-			rc = run_upto(c, index_queued_sql[i], last, NULL);
+		rc = run_upto(c, index_batch_sql, last, &rows, &ignored);
+		if (rc == DB_OK)
+			rc = run_upto(c, dequeue_batch_sql, last, &done, &ignored);
+		if (rc != DB_OK)
+			snprintf(err, errlen, "%s", db_errmsg(c)); /* before a rollback loses it */
 		if (own && rc == DB_OK)
 			rc = db_commit(c);
 		else if (own)
 			db_rollback(c);
 	}
+	if (rc != DB_OK && !err[0])
+		snprintf(err, errlen, "%s", db_errmsg(c));
 	return rc;
+}
+
+void search_catch_up(struct db_conn *c, const char *request_id)
+{
+	char err[256];
+	if (search_index_queued(c, err, sizeof err))
+		log_error(
+		    "request %s: searching without the newest posts, which cannot be indexed: "
+		    "%s",
+		    request_id, err);
 }
 
 int search_index_job(struct db *db, const struct config *cfg, const atomic_bool *stop, char *err,
                      size_t errlen)
 {
 	(void)cfg;
-	(void)stop; /* a batch takes a fraction of a second */
+	(void)stop; /* a run indexes the few seconds' posts that wait, in moments */
 	struct db_conn *c = db_acquire(db);
 	if (!c) {
 		snprintf(err, errlen, "the database cannot be reached");
 		return DB_ERR_CONN;
 	}
-	int rc = search_index_queued(c);
+	char why[256];
+	int rc = search_index_queued(c, why, sizeof why);
 	if (rc != DB_OK)
-		snprintf(err, errlen, "cannot index new posts for search: %s", db_errmsg(c));
+		snprintf(err, errlen, "cannot index new posts for search: %s", why);
 	db_release(c);
 	return rc;
 }
@@ -352,10 +372,6 @@ int search_run(struct db_conn *c, const struct viewer *viewer, const struct sear
 	bool own = !sqlite && !db_in_transaction(c); /* the transaction SET LOCAL needs */
 	struct db_stmt *st = NULL;
 	if (words <= 0)
-		goto done;
-	/* Posts written since the jobs thread last indexed them: a search finds every post
-	 * written before it. */
-	if ((rc = search_index_queued(c)) != DB_OK)
 		goto done;
 	/* On PostgreSQL a search is a transaction of a few statements. One that runs past
 	 * SEARCH_TIME_LIMIT is given up (DB_ERR_TIMEOUT) and the person asked to narrow the

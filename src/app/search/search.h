@@ -72,16 +72,26 @@ int search_newest_matches(struct db_conn *c, const char *q, const struct search_
                           int64_t *n) __attribute__((warn_unused_result));
 
 /**
- * SQLite: moves the posts waiting in search_queue (new posts, added by a trigger:
- * migration 0014 says why) into the search index, SEARCH_INDEX_BATCH at a time in
- * transactions of their own, until none wait. Run in c's transaction when one is
- * open. Nothing to do on PostgreSQL, whose index is kept by the posts themselves.
- * DB_OK or < 0 (db_errmsg(c) says why).
+ * SQLite: moves the posts waiting in search_queue (new posts, put there by a
+ * trigger: migration 0014 says why) into the search index, those waiting when it
+ * starts, SEARCH_INDEX_BATCH at a time, each batch in a transaction of its own (in
+ * c's transaction when one is open). Nothing to do on PostgreSQL, whose index is
+ * kept by the posts themselves. DB_OK, or < 0 with the reason in err.
  */
-int search_index_queued(struct db_conn *c) __attribute__((warn_unused_result));
+int search_index_queued(struct db_conn *c, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
 #define SEARCH_INDEX_BATCH 5000
 
-/* The jobs thread's run of search_index_queued (src/jobs/jobs.c). */
+/**
+ * Before a search: search_index_queued, so that the search finds every post written
+ * before it. A failure is logged (with request_id) and the search goes on without
+ * those posts: one post that cannot be indexed must not stop everyone searching.
+ * Outside gate_enter: it may wait for the writer.
+ */
+void search_catch_up(struct db_conn *c, const char *request_id);
+
+/* The jobs thread's run of search_index_queued (src/jobs/jobs.c): the queue stays
+ * short whether or not anyone searches. */
 int search_index_job(struct db *db, const struct config *cfg, const atomic_bool *stop, char *err,
                      size_t errlen);
 

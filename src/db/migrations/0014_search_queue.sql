@@ -6,12 +6,12 @@
 -- savepoint of a shared batch (src/db/sqlite.c). So each reply was a segment,
 -- merged again and again into larger ones: 60% of a reply's time on the writer
 -- (132 of 214 us). Replies under load went from 1,400-2,100/s to 2,200-3,100/s
--- (make bench, alternately). A new
--- post now only joins search_queue, and search_index_queued() (src/app/search/)
--- moves the queue into the index in one statement: before every search, so a
--- search finds every post written before it, and every few seconds from the jobs
--- thread, so the queue stays short. Edits, deletions and hiding still change the
--- index at once: a post's old words must never be found, nor its snippet shown.
+-- (make bench, alternately). A new post now only joins search_queue, and
+-- search_index_queued() (src/app/search/search.c) moves the queue into the index,
+-- 5,000 posts a statement: before every search, so a search finds every post
+-- written before it, and every 2 s from the jobs thread, so the queue stays short.
+-- Edits, deletions and hiding still change the index at once, and take the post
+-- off the queue: a post's old words must never be found, nor its snippet shown.
 --
 -- PostgreSQL keeps its generated tsvector columns: nothing here runs there.
 --@sqlite CREATE TABLE search_queue (post_id INTEGER PRIMARY KEY);
