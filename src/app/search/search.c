@@ -335,6 +335,8 @@ int search_index_job(struct db *db, const struct config *cfg, const atomic_bool 
 {
 	(void)cfg;
 	(void)stop; /* a run indexes the few seconds' posts that wait, in moments */
+	if (db_kind(db) != DB_SQLITE)
+		return 0; /* nothing waits there: no connection taken every 2 s */
 	struct db_conn *c = db_acquire(db);
 	if (!c) {
 		snprintf(err, errlen, "the database cannot be reached");
