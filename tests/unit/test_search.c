@@ -225,6 +225,17 @@ static const char region_sql[] =
 /* No space, no dates: every match counts. */
 static const struct search_filter any = {.author = "", .from = INT64_MIN, .to = INT64_MAX};
 
+/* The database at url, migrated to the current schema; fails the test otherwise. */
+static struct db *open_migrated(const char *url)
+{
+	char err[256];
+	struct db *db;
+	int applied;
+	if (db_open(url, 2, &db, err, sizeof err) || migrate_apply(db, &applied, err, sizeof err))
+		fail_msg("%s", err);
+	return db;
+}
+
 static void test_newest_matches(void **state)
 {
 	(void)state;
@@ -233,11 +244,7 @@ static void test_newest_matches(void **state)
 		skip(); /* PostgreSQL only: FTS5 gives the newest matches first itself */
 		return;
 	}
-	char err[256];
-	struct db *db;
-	int applied;
-	if (db_open(url, 1, &db, err, sizeof err) || migrate_apply(db, &applied, err, sizeof err))
-		fail_msg("%s", err);
+	struct db *db = open_migrated(url);
 	struct db_conn *c = db_acquire(db);
 	assert_non_null(c);
 	assert_int_equal(db_exec(c, region_sql), DB_OK);
@@ -346,10 +353,7 @@ static void test_index_queue(void **state)
 		snprintf(url, sizeof url, "sqlite:%s/test.db", dir);
 	else
 		fail_msg("cannot make a temporary directory");
-	struct db *db;
-	int applied;
-	if (db_open(url, 2, &db, err, sizeof err) || migrate_apply(db, &applied, err, sizeof err))
-		fail_msg("%s", err);
+	struct db *db = open_migrated(url);
 	struct db_conn *c = db_acquire(db);
 	assert_non_null(c);
 	assert_int_equal(
