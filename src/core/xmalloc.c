@@ -49,3 +49,38 @@ char *xstrndup(const char *s, size_t n)
 	p[n] = '\0';
 	return p;
 }
+
+enum { STRPOOL_BLOCK = 64 << 10 };
+
+struct strpool_block {
+	struct strpool_block *next;
+	size_t used, cap;
+	char data[];
+};
+
+const char *strpool_dup(struct strpool *pool, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	struct strpool_block *b = pool->blocks;
+	if (!b || b->cap - b->used < n) {
+		size_t cap = n > STRPOOL_BLOCK ? n : STRPOOL_BLOCK;
+		b = xmalloc(sizeof *b + cap);
+		b->used = 0;
+		b->cap = cap;
+		b->next = pool->blocks;
+		pool->blocks = b;
+	}
+	char *p = b->data + b->used;
+	memcpy(p, s, n);
+	b->used += n;
+	return p;
+}
+
+void strpool_free(struct strpool *pool)
+{
+	for (struct strpool_block *b = pool->blocks, *next; b; b = next) {
+		next = b->next;
+		free(b);
+	}
+	pool->blocks = NULL;
+}

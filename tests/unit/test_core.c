@@ -18,6 +18,7 @@
 #include "core/config.h"
 #include "core/format.h"
 #include "core/gate.h"
+#include "core/xmalloc.h"
 
 static void test_buf_cap(void **state)
 {
@@ -209,10 +210,43 @@ static void test_gate_one_a_core(void **state)
 	assert_true(gate_most_inside <= (cores < 1 ? 1 : cores));
 }
 
+/* Every string a pool gave out is still whole when the pool has grown past many
+ * blocks, one string larger than a block included. */
+static void test_strpool_keeps_every_string(void **state)
+{
+	(void)state;
+	struct strpool pool = {0};
+	enum { N = 300 };
+	const char *got[N];
+	char want[N][40];
+	char *big = malloc(200 << 10);
+	memset(big, 'x', (200 << 10) - 1);
+	big[(200 << 10) - 1] = '\0';
+	for (int i = 0; i < N; i++) {
+		snprintf(want[i], sizeof want[i], "post body %d", i);
+		got[i] = strpool_dup(&pool, want[i]);
+		if (i == N / 2)
+			assert_string_equal(strpool_dup(&pool, big), big);
+		for (int j = 0; j < 1000; j++) /* about 300 KB in all: several blocks */
+			strpool_dup(&pool, "");
+	}
+	const char *empty = strpool_dup(&pool, "");
+	assert_string_equal(empty, "");
+	for (int i = 0; i < N; i++)
+		assert_string_equal(got[i], want[i]);
+	strpool_free(&pool);
+	assert_null(pool.blocks);
+	/* An emptied pool can be used again. */
+	assert_string_equal(strpool_dup(&pool, "again"), "again");
+	strpool_free(&pool);
+	free(big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_buf_cap),
+	    cmocka_unit_test(test_strpool_keeps_every_string),
 	    cmocka_unit_test(test_gate_one_a_core),
 	    cmocka_unit_test(test_buf_add_fast_and_slow_paths),
 	    cmocka_unit_test(test_format_thousands),

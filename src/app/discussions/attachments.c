@@ -407,11 +407,12 @@ int attach_list(struct db_conn *c, int64_t thread_id, int64_t first_post, int64_
 	*n = 0;
 	/* By posts' thread index alone (covering: no post row is read) and a probe of the
 	 * files' index for each: whether a post was removed is the caller's to check, as
-	 * reading each of the page's 50 posts for it was a tenth of a thread page. */
+	 * reading each of the page's 50 posts for it was a tenth of a thread page. Ordered
+	 * as that join reads them (p.id, not a.post_id), SQLite sorts nothing. */
 	struct db_stmt *st = db_prepare(
 	    c, "SELECT a.id, a.post_id, a.filename, a.type, a.size FROM posts p JOIN attachments a "
 	       "ON a.post_id = p.id WHERE p.thread_id = $1 AND p.id BETWEEN $2 AND $3 ORDER BY "
-	       "a.post_id, a.position");
+	       "p.id, a.position");
 	if (!st)
 		return DB_ERR;
 	db_bind_int(st, 1, thread_id);

@@ -20,6 +20,7 @@
 #include "auth/policy.h"
 #include "core/limits.h"
 #include "core/time.h"
+#include "core/xmalloc.h"
 #include "db/db.h"
 #include "http/http.h"
 
@@ -175,8 +176,8 @@ struct disc_post_row {
 	char when[TIME_DATE_TIME_BYTES];
 	bool edited, deleted, hidden, by_executive, official, first_unread;
 	bool may_edit, may_delete, may_hide, may_mark_official, may_react, may_quote;
-	char *hidden_reason;   /* owned */
-	struct safe_html body; /* owned html */
+	const char *hidden_reason; /* in disc_thread_view.text */
+	struct safe_html body;     /* in disc_thread_view.text */
 	long long agree, thanks;
 	bool agreed, thanked;
 	const struct attach_row *attachments; /* into disc_thread_view.attachments */
@@ -193,6 +194,7 @@ struct disc_thread_view {
 	struct disc_thread t;
 	struct disc_post_row *posts; /* DISCUSSIONS_POSTS_PER_PAGE */
 	size_t n;
+	struct strpool text; /* the posts' bodies and reasons */
 	struct disc_post_row official;
 	bool has_official;
 	long long page, pages;

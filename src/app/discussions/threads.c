@@ -173,19 +173,9 @@ done:
 
 /* ------------------------------------------------------------ reading a thread */
 
-static void free_post(struct disc_post_row *p)
-{
-	free((char *)p->body.html);
-	free(p->hidden_reason);
-	p->body.html = NULL;
-	p->hidden_reason = NULL;
-}
-
 static void free_thread_view(struct disc_thread_view *v)
 {
-	for (size_t i = 0; i < v->n; i++)
-		free_post(&v->posts[i]);
-	free_post(&v->official);
+	strpool_free(&v->text);
 	free(v->posts);
 	free(v->attachments);
 	free(v->files);
@@ -199,7 +189,7 @@ static void free_thread_view(struct disc_thread_view *v)
 	"p.hidden_at IS NULL THEN 0 ELSE 1 END, p.hidden_reason, p.body_html FROM posts p JOIN "   \
 	"people a ON a.id = p.author_id "
 
-static void read_post(struct db_stmt *st, struct disc_post_row *p)
+static void read_post(struct db_stmt *st, struct disc_post_row *p, struct strpool *text)
 {
 	p->id = db_col_int(st, 0);
 	p->author_id = db_col_int(st, 1);
@@ -211,9 +201,10 @@ static void read_post(struct db_stmt *st, struct disc_post_row *p)
 	p->deleted = db_col_int(st, 6) != 0;
 	p->hidden = db_col_int(st, 7) != 0;
 	/* Only a hidden post shows its reason: no copy for the others. */
-	p->hidden_reason = p->hidden ? xstrdup(db_col_text(st, 8) ? db_col_text(st, 8) : "") : NULL;
+	p->hidden_reason =
+	    p->hidden ? strpool_dup(text, db_col_text(st, 8) ? db_col_text(st, 8) : "") : NULL;
 	/* A removed post's text never reaches the page, not even in its markup. */
-	p->body.html = xstrdup(p->deleted || p->hidden ? "" : db_col_text(st, 9));
+	p->body.html = p->deleted || p->hidden ? "" : strpool_dup(text, db_col_text(st, 9));
 }
 
 static void post_permissions(const struct viewer *viewer, const struct disc_thread_view *v,
@@ -247,7 +238,7 @@ static int load_thread_page(struct db_conn *c, const struct viewer *viewer,
 	bool marked = false;
 	while ((rc = db_step(st)) == DB_ROW && v->n < DISCUSSIONS_POSTS_PER_PAGE) {
 		struct disc_post_row *p = &v->posts[v->n];
-		read_post(st, p);
+		read_post(st, p, &v->text);
 		p->number = (v->page - 1) * DISCUSSIONS_POSTS_PER_PAGE + (long long)v->n + 1;
 		if (last_read && p->id > last_read && !marked)
 			p->first_unread = marked = true;
@@ -258,11 +249,11 @@ static int load_thread_page(struct db_conn *c, const struct viewer *viewer,
 	if (rc < 0)
 		return rc;
 	if (v->n) {
+		/* Grouped as the join reads them (p.id, not r.post_id): SQLite sorts nothing. */
 		st = db_prepare(
-		    c, "SELECT r.post_id, r.kind, count(*), sum(CASE WHEN r.person_id = "
-		       "$4 THEN 1 ELSE 0 END) FROM post_reactions r JOIN posts p ON p.id = "
-		       "r.post_id WHERE p.thread_id = $1 AND r.post_id BETWEEN $2 AND $3 "
-		       "GROUP BY r.post_id, r.kind");
+		    c, "SELECT p.id, r.kind, count(*), sum(CASE WHEN r.person_id = $4 THEN 1 ELSE "
+		       "0 END) FROM posts p JOIN post_reactions r ON r.post_id = p.id WHERE "
+		       "p.thread_id = $1 AND p.id BETWEEN $2 AND $3 GROUP BY p.id, r.kind");
 		if (!st)
 			return DB_ERR;
 		db_bind_int(st, 1, v->t.id);
@@ -313,7 +304,7 @@ static int load_thread_page(struct db_conn *c, const struct viewer *viewer,
 		db_bind_int(st, 2, v->t.id);
 		rc = db_step(st);
 		if (rc == DB_ROW) {
-			read_post(st, &v->official);
+			read_post(st, &v->official, &v->text);
 			v->has_official = !v->official.deleted && !v->official.hidden;
 		}
 		db_reset(st);
