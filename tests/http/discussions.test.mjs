@@ -327,6 +327,8 @@ test('unread counts, "new since your last visit", opening at the first unread po
   const p51 = sql(shoal.db, `SELECT id FROM posts WHERE thread_id = ${id} ORDER BY id LIMIT 1 OFFSET 50`);
   assert.equal(r.location, `/discussions/threads/${id}?page=2#post-${p51}`);
   r = await other.get(`/discussions/threads/${id}?page=2`);
+  assert.match(r.text, /Post 51</);
+  assert.doesNotMatch(r.text, /Post 50</);
   assert.match(r.text, /Post 60</);
   assert.match(r.text, /page 2 of 2/i);
   assert.equal((await other.get(`/discussions/threads/${id}?page=3`)).status, 404);

@@ -139,6 +139,25 @@ test('bad input gets the forms\' messages, per field, and nothing is stored', as
   assert.equal((await api(`${url}?page=0`, 'member')).status, 400);
 });
 
+test("a thread's posts come 50 a page, each page from where the last one ended", async () => {
+  const r = await api(`/api/v1/spaces/${space['General practice strategy']}/threads`, 'member', { method: 'POST', body: { title: 'Paged', body: 'Reply 1' } });
+  const { thread_id } = r.json;
+  for (let i = 2; i <= 103; i++) {
+    const x = await api(`/api/v1/threads/${thread_id}/posts`, 'member', { method: 'POST', body: { body: `Reply ${i}` } });
+    assert.equal(x.status, 201, x.text);
+  }
+  const bodies = async (page) => {
+    const t = await api(`/api/v1/threads/${thread_id}?page=${page}`, 'otherMember');
+    assert.equal(t.status, 200, t.text);
+    return { texts: t.json.posts.map((p) => p.body_markdown), next: t.json.next_page };
+  };
+  const want = (from, to) => Array.from({ length: to - from + 1 }, (_, i) => `Reply ${from + i}`);
+  assert.deepEqual(await bodies(1), { texts: want(1, 50), next: 2 });
+  assert.deepEqual(await bodies(2), { texts: want(51, 100), next: 3 });
+  assert.deepEqual(await bodies(3), { texts: want(101, 103), next: null });
+  assert.deepEqual(await bodies(4), { texts: [], next: null });
+});
+
 test('a locked thread takes no replies; reactions add and take back', async () => {
   const r = await api(`/api/v1/spaces/${space['General practice strategy']}/threads`, 'member', { method: 'POST', body: { title: 'Lock me', body: 'Opening' } });
   const { thread_id, post_id } = r.json;

@@ -401,8 +401,8 @@ void discussions_api_thread(struct http_request *req, struct http_response *res)
 	       "'hidden' ELSE 'standing' END, p.hidden_reason, p.body_source, p.body_html, (SELECT "
 	       "count(*) FROM post_reactions r WHERE r.post_id = p.id AND r.kind = 'agree'), "
 	       "(SELECT count(*) FROM post_reactions r WHERE r.post_id = p.id AND r.kind = "
-	       "'thanks') FROM posts p JOIN people a ON a.id = p.author_id WHERE p.thread_id = $1 "
-	       "ORDER BY p.id LIMIT $2 OFFSET $3");
+	       "'thanks') FROM posts p JOIN people a ON a.id = p.author_id "
+	       "WHERE " DISCUSSIONS_PAGE_SQL);
 	if (!st) {
 		db_failed(req, res, c);
 		db_release(c);

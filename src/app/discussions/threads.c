@@ -227,8 +227,7 @@ static int load_thread_page(struct db_conn *c, const struct viewer *viewer,
                             struct disc_thread_view *v, int64_t last_read)
 {
 	v->posts = xcalloc(DISCUSSIONS_POSTS_PER_PAGE, sizeof *v->posts);
-	struct db_stmt *st = db_prepare(c, POST_COLUMNS "WHERE p.thread_id = $1 ORDER BY p.id "
-	                                                "LIMIT $2 OFFSET $3");
+	struct db_stmt *st = db_prepare(c, POST_COLUMNS "WHERE " DISCUSSIONS_PAGE_SQL);
 	if (!st)
 		return DB_ERR;
 	db_bind_int(st, 1, v->t.id);
@@ -249,11 +248,13 @@ static int load_thread_page(struct db_conn *c, const struct viewer *viewer,
 	if (rc < 0)
 		return rc;
 	if (v->n) {
-		/* Grouped as the join reads them (p.id, not r.post_id): SQLite sorts nothing. */
+		/* Grouped as SQLite's join reads them (p.id, not r.post_id), so it sorts
+		 * nothing; the range is on r.post_id, so PostgreSQL can start from the
+		 * reactions when they are fewer (0.01 ms, not 0.12 ms, a page without any). */
 		st = db_prepare(
 		    c, "SELECT p.id, r.kind, count(*), sum(CASE WHEN r.person_id = $4 THEN 1 ELSE "
 		       "0 END) FROM posts p JOIN post_reactions r ON r.post_id = p.id WHERE "
-		       "p.thread_id = $1 AND p.id BETWEEN $2 AND $3 GROUP BY p.id, r.kind");
+		       "p.thread_id = $1 AND r.post_id BETWEEN $2 AND $3 GROUP BY p.id, r.kind");
 		if (!st)
 			return DB_ERR;
 		db_bind_int(st, 1, v->t.id);
