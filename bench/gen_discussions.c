@@ -4,9 +4,10 @@
  * At scale 1: 20 spaces (most for all members, two executive-only, two shared with
  * partners, two for a group), 50,000 threads and about 1,000,000 posts over three
  * years. One thread in fifty has 60 posts, so every space has long threads to page
- * through; the rest have 1 to 37. Post bodies are a handful of Markdown texts,
+ * through, and one has 5,000; the rest have 1 to 37. Post bodies are a handful of Markdown texts,
  * each rendered once by the server's own renderer.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,8 +167,14 @@ int gen_discussions(struct gen *g)
 	int n_threads = gen_count(g->scale, 50000, 20);
 	int64_t span = 3 * 365 * 86400LL;
 	for (int t = 0; !rc && t < n_threads; t++) {
-		int n_posts = t % 50 == 0 ? 60 : 1 + gen_below(g, 37);
-		int64_t space_id = spaces[gen_below(g, 20)];
+		/* Thread 2 runs all season, 5,000 posts, in a space for all members: its
+		 * readers open it at its newest page (bench scenario "a long thread's last
+		 * page"). */
+		bool season = t == 1;
+		int n_posts = season        ? gen_count(g->scale, 5000, 100)
+		              : t % 50 == 0 ? 60
+		                            : 1 + gen_below(g, 37);
+		int64_t space_id = spaces[season ? 0 : gen_below(g, 20)];
 		int64_t started = g->now - span + span * t / n_threads;
 		struct db_stmt *st = db_prepare(
 		    g->c,

@@ -152,6 +152,18 @@ export const scenarios = [
     run: (ctx) => read(ctx, { who: 'member', path: `/discussions/threads/${bigThread(ctx)}?page=1`, route: '/discussions/threads/{id}', nginx: true }),
   },
   {
+    // Where a regular reader of a long thread lands: its newest page (Shoal opens a thread
+    // at the first unread post). The generator's longest thread has 5,000 posts at scale 1.
+    name: "a long thread's last page, member",
+    run: (ctx) => {
+      if (!hasTable(ctx, 'threads')) throw new Error('no discussions in this build');
+      const [id, count] = ctx.query("SELECT t.id || ' ' || t.post_count FROM threads t JOIN spaces s ON s.id = t.space_id " +
+        "WHERE s.visibility = 'members' ORDER BY t.post_count DESC, t.id LIMIT 1").split(' ').map(Number);
+      const page = Math.max(1, Math.ceil(count / 50));
+      return read(ctx, { who: 'member', path: `/discussions/threads/${id}?page=${page}`, route: '/discussions/threads/{id}' });
+    },
+  },
+  {
     name: "a space's thread list, member",
     run: (ctx) => {
       if (!hasTable(ctx, 'spaces')) throw new Error('no discussions in this build');
