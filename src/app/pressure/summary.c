@@ -159,15 +159,10 @@ void pressure_suppress(struct pressure_cell *cells, size_t n_cells,
 
 /* ------------------------------------------------------------ loading */
 
-/* A practice and its return this period, while counting. */
-/* Names' text, in blocks that never move, shared by reference count. */
+/* Names' text, in a pool whose strings never move, shared by reference count. */
 struct pressure_names {
 	atomic_int refs;
-	struct names_block {
-		struct names_block *next;
-		size_t used, size;
-		char text[];
-	} * blocks;
+	struct strpool text;
 };
 
 static struct pressure_names *names_new(void)
@@ -188,29 +183,13 @@ static void names_release(struct pressure_names *n)
 {
 	if (!n || atomic_fetch_sub(&n->refs, 1) > 1)
 		return;
-	for (struct names_block *b = n->blocks, *next; b; b = next) {
-		next = b->next;
-		free(b);
-	}
+	strpool_free(&n->text);
 	free(n);
 }
 
 static const char *names_add(struct pressure_names *n, const char *text)
 {
-	size_t len = strlen(text ? text : "") + 1;
-	struct names_block *b = n->blocks;
-	if (!b || b->size - b->used < len) {
-		size_t size = len > 16384 ? len : 16384;
-		b = xmalloc(sizeof *b + size);
-		b->used = 0;
-		b->size = size;
-		b->next = n->blocks;
-		n->blocks = b;
-	}
-	char *at = b->text + b->used;
-	memcpy(at, text ? text : "", len);
-	b->used += len;
-	return at;
+	return strpool_dup(&n->text, text ? text : "");
 }
 
 struct practice_row {
