@@ -408,13 +408,13 @@ int attach_list(struct db_conn *c, int64_t thread_id, int64_t first_post, int64_
 	/* By posts' thread index alone (covering: no post row is read) and a probe of the
 	 * files' index for each: whether a post was removed is the caller's to check, as
 	 * reading each of the page's 50 posts for it was a tenth of a thread page. Ordered
-	 * as that join reads them (p.id, not a.post_id), SQLite sorts nothing; the range is
-	 * on a.post_id, so PostgreSQL can start from the files when they are fewer (as for
-	 * reactions in threads.c). */
+	 * as that join reads them (p.id, not a.post_id), SQLite sorts nothing. The range is
+	 * on both sides because PostgreSQL carries equalities across a join but not ranges:
+	 * whichever side it starts from reads only the page's posts (see threads.c). */
 	struct db_stmt *st = db_prepare(
 	    c, "SELECT a.id, a.post_id, a.filename, a.type, a.size FROM posts p JOIN attachments a "
-	       "ON a.post_id = p.id WHERE p.thread_id = $1 AND a.post_id BETWEEN $2 AND $3 ORDER "
-	       "BY p.id, a.position");
+	       "ON a.post_id = p.id WHERE p.thread_id = $1 AND p.id BETWEEN $2 AND $3 AND "
+	       "a.post_id BETWEEN $2 AND $3 ORDER BY p.id, a.position");
 	if (!st)
 		return DB_ERR;
 	db_bind_int(st, 1, thread_id);

@@ -249,12 +249,17 @@ static int load_thread_page(struct db_conn *c, const struct viewer *viewer,
 		return rc;
 	if (v->n) {
 		/* Grouped as SQLite's join reads them (p.id, not r.post_id), so it sorts
-		 * nothing; the range is on r.post_id, so PostgreSQL can start from the
-		 * reactions when they are fewer (0.01 ms, not 0.12 ms, a page without any). */
+		 * nothing. The range is on both sides: PostgreSQL carries equalities across a
+		 * join but not ranges, so with it on r.post_id alone, a plan that starts from
+		 * the posts reads every post of the thread (a million reactions, a thread of
+		 * 29,782 posts: 9.7 ms, and 0.29 ms so), and with it on p.id alone, one that
+		 * starts from the reactions reads all of theirs in the range. */
 		st = db_prepare(
-		    c, "SELECT p.id, r.kind, count(*), sum(CASE WHEN r.person_id = $4 THEN 1 ELSE "
-		       "0 END) FROM posts p JOIN post_reactions r ON r.post_id = p.id WHERE "
-		       "p.thread_id = $1 AND r.post_id BETWEEN $2 AND $3 GROUP BY p.id, r.kind");
+		    c,
+		    "SELECT p.id, r.kind, count(*), sum(CASE WHEN r.person_id = $4 THEN 1 ELSE "
+		    "0 END) FROM posts p JOIN post_reactions r ON r.post_id = p.id WHERE "
+		    "p.thread_id = $1 AND p.id BETWEEN $2 AND $3 AND r.post_id BETWEEN $2 AND $3 "
+		    "GROUP BY p.id, r.kind");
 		if (!st)
 			return DB_ERR;
 		db_bind_int(st, 1, v->t.id);
