@@ -4,8 +4,8 @@
  * At scale 1: 20 spaces (most for all members, two executive-only, two shared with
  * partners, two for a group), 50,000 threads and about 1,000,000 posts over three
  * years. One thread in fifty has 60 posts, so every space has long threads to page
- * through, and one has 5,000; the rest have 1 to 37. Post bodies are a handful of Markdown texts,
- * each rendered once by the server's own renderer.
+ * through, and one has 5,000; the rest have 1 to 37. A third of the posts have reactions. Post
+ * bodies are a handful of Markdown texts, each rendered once by the server's own renderer.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -146,6 +146,39 @@ static int last_of(struct gen *g, struct db_stmt *st, int64_t *last)
 	return 0;
 }
 
+/*
+ * Reactions, about 640,000 at scale 1: "agree" on one post in three (two of them on one
+ * in nine) and "thanks" on one in five, from members picked by the post's id. A thread
+ * page then counts reactions as in a region in use; with none, PostgreSQL planned the
+ * reactions query from the empty table, and a plan that reads a whole thread went unseen.
+ */
+static int reactions(struct gen *g)
+{
+	int64_t first = g->people[g->first_member], n = g->n_people - g->first_member;
+	if (g->people[g->n_people - 1] - first != n - 1) {
+		fprintf(stderr, "shoal-bench-gen: members' ids are not consecutive\n");
+		return -1;
+	}
+	static const char *const sql[] = {
+	    "INSERT INTO post_reactions (post_id, person_id, kind, created_at) SELECT id, $1 + "
+	    "(id * 7919) % $2, 'agree', created_at + 600 FROM posts WHERE id % 3 = 0",
+	    "INSERT INTO post_reactions (post_id, person_id, kind, created_at) SELECT id, $1 + "
+	    "(id * 7919 + 1) % $2, 'agree', created_at + 900 FROM posts WHERE id % 9 = 0",
+	    "INSERT INTO post_reactions (post_id, person_id, kind, created_at) SELECT id, $1 + "
+	    "(id * 7919 + 2) % $2, 'thanks', created_at + 1200 FROM posts WHERE id % 5 = 0",
+	};
+	for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
+		struct db_stmt *st = db_prepare(g->c, sql[i]);
+		if (!st)
+			return -1;
+		db_bind_int(st, 1, first);
+		db_bind_int(st, 2, n);
+		if (gen_step(g, st))
+			return -1;
+	}
+	return 0;
+}
+
 int gen_discussions(struct gen *g)
 {
 	insert_posts_sql_make();
@@ -225,6 +258,8 @@ int gen_discussions(struct gen *g)
 		db_bind_int(st, 4, thread_id);
 		rc = gen_step(g, st);
 	}
+	if (!rc)
+		rc = reactions(g);
 	/* Into the search index as the server would put them (migration 0014). */
 	char why[256];
 	if (!rc && search_index_queued(g->c, why, sizeof why)) {
