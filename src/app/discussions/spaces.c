@@ -132,13 +132,15 @@ void discussions_space_page(struct http_request *req, struct http_response *res)
 	/* The page of threads first (index threads_space_order, newest first), then
 	 * the author and the unread count for those rows only: a space holds
 	 * thousands of threads, and PostgreSQL would otherwise count unread posts
-	 * for every one of them before sorting. */
+	 * for every one of them before sorting. A thread never opened shows "New"
+	 * without a count, so its posts are not counted (all 5,000 of a long one). */
 	struct db_stmt *st = db_prepare(
 	    c,
 	    "SELECT t.id, t.title, p.name, t.last_post_at, t.post_count, t.pinned, t.locked, "
 	    "t.question, CASE WHEN t.official_post_id IS NULL THEN 0 ELSE 1 END, "
-	    "CASE WHEN r.person_id IS NULL THEN 1 ELSE 0 END, (SELECT count(*) FROM posts x "
-	    "WHERE x.thread_id = t.id AND x.id > COALESCE(r.last_read_post_id, 0)) FROM (SELECT "
+	    "CASE WHEN r.person_id IS NULL THEN 1 ELSE 0 END, CASE WHEN r.person_id IS NULL THEN 0 "
+	    "ELSE (SELECT count(*) FROM posts x WHERE x.thread_id = t.id AND x.id > "
+	    "r.last_read_post_id) END FROM (SELECT "
 	    "* FROM threads WHERE space_id = $1 ORDER BY pinned DESC, last_post_at DESC, id DESC "
 	    "LIMIT $3 OFFSET $4) t JOIN people p ON p.id = t.author_id LEFT JOIN thread_reads r "
 	    "ON r.thread_id = t.id AND r.person_id = $2 ORDER BY t.pinned DESC, t.last_post_at "
