@@ -142,7 +142,8 @@ test('bad input gets the forms\' messages, per field, and nothing is stored', as
 test("a thread's posts come 50 a page, each page from where the last one ended", async () => {
   const r = await api(`/api/v1/spaces/${space['General practice strategy']}/threads`, 'member', { method: 'POST', body: { title: 'Paged', body: 'Reply 1' } });
   const { thread_id } = r.json;
-  for (let i = 2; i <= 103; i++) {
+  // 163 posts: pages 3 and 4 are in the thread's second half, counted from its end.
+  for (let i = 2; i <= 163; i++) {
     const x = await api(`/api/v1/threads/${thread_id}/posts`, 'member', { method: 'POST', body: { body: `Reply ${i}` } });
     assert.equal(x.status, 201, x.text);
   }
@@ -154,8 +155,9 @@ test("a thread's posts come 50 a page, each page from where the last one ended",
   const want = (from, to) => Array.from({ length: to - from + 1 }, (_, i) => `Reply ${from + i}`);
   assert.deepEqual(await bodies(1), { texts: want(1, 50), next: 2 });
   assert.deepEqual(await bodies(2), { texts: want(51, 100), next: 3 });
-  assert.deepEqual(await bodies(3), { texts: want(101, 103), next: null });
-  assert.deepEqual(await bodies(4), { texts: [], next: null });
+  assert.deepEqual(await bodies(3), { texts: want(101, 150), next: 4 });
+  assert.deepEqual(await bodies(4), { texts: want(151, 163), next: null });
+  assert.deepEqual(await bodies(5), { texts: [], next: null });
 });
 
 test('a locked thread takes no replies; reactions add and take back', async () => {

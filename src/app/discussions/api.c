@@ -395,14 +395,18 @@ void discussions_api_thread(struct http_request *req, struct http_response *res)
 		return;
 	}
 	/* Reactions are counted per post in the same query: one page, one statement. */
-	struct db_stmt *st = db_prepare(
-	    c, "SELECT p.id, p.author_id, a.name, p.created_at, COALESCE(p.edited_at, 0), CASE "
-	       "WHEN p.deleted_at IS NOT NULL THEN 'deleted' WHEN p.hidden_at IS NOT NULL THEN "
-	       "'hidden' ELSE 'standing' END, p.hidden_reason, p.body_source, p.body_html, (SELECT "
-	       "count(*) FROM post_reactions r WHERE r.post_id = p.id AND r.kind = 'agree'), "
-	       "(SELECT count(*) FROM post_reactions r WHERE r.post_id = p.id AND r.kind = "
-	       "'thanks') FROM posts p JOIN people a ON a.id = p.author_id "
-	       "WHERE " DISCUSSIONS_PAGE_SQL);
+#define API_POSTS                                                                                  \
+	"SELECT p.id, p.author_id, a.name, p.created_at, COALESCE(p.edited_at, 0), CASE WHEN "     \
+	"p.deleted_at IS NOT NULL THEN 'deleted' WHEN p.hidden_at IS NOT NULL THEN 'hidden' ELSE " \
+	"'standing' END, p.hidden_reason, p.body_source, p.body_html, (SELECT count(*) FROM "      \
+	"post_reactions r WHERE r.post_id = p.id AND r.kind = 'agree'), (SELECT count(*) FROM "    \
+	"post_reactions r WHERE r.post_id = p.id AND r.kind = 'thanks') FROM posts p JOIN people " \
+	"a ON a.id = p.author_id WHERE "
+	long long offset = (page - 1) * API_PAGE_POSTS;
+	struct db_stmt *st = db_prepare(c, disc_page_from_end(offset, t.post_count)
+	                                       ? API_POSTS DISCUSSIONS_PAGE_FROM_END_SQL
+	                                       : API_POSTS DISCUSSIONS_PAGE_SQL);
+#undef API_POSTS
 	if (!st) {
 		db_failed(req, res, c);
 		db_release(c);
@@ -410,7 +414,7 @@ void discussions_api_thread(struct http_request *req, struct http_response *res)
 	}
 	db_bind_int(st, 1, t.id);
 	db_bind_int(st, 2, API_PAGE_POSTS + 1);
-	db_bind_int(st, 3, (page - 1) * API_PAGE_POSTS);
+	db_bind_int(st, 3, offset);
 	json_t *posts = json_array();
 	size_t n = 0;
 	while ((rc = db_step(st)) == DB_ROW) {

@@ -255,6 +255,11 @@ int disc_add_post(struct db_conn *c, int64_t thread_id, int64_t space_id, int64_
 	return rc == DB_DONE ? 0 : rc < 0 ? rc : DB_ERR;
 }
 
+bool disc_page_from_end(long long offset, long long post_count)
+{
+	return offset < post_count && offset > post_count / 2;
+}
+
 int disc_page_of(struct db_conn *c, int64_t thread_id, int64_t post_id, long long *page)
 {
 	/* Counted from the end: the posts at or after this one, taken from the thread's

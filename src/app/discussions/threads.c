@@ -227,12 +227,15 @@ static int load_thread_page(struct db_conn *c, const struct viewer *viewer,
                             struct disc_thread_view *v, int64_t last_read)
 {
 	v->posts = xcalloc(DISCUSSIONS_POSTS_PER_PAGE, sizeof *v->posts);
-	struct db_stmt *st = db_prepare(c, POST_COLUMNS "WHERE " DISCUSSIONS_PAGE_SQL);
+	long long offset = (v->page - 1) * DISCUSSIONS_POSTS_PER_PAGE;
+	struct db_stmt *st = db_prepare(c, disc_page_from_end(offset, v->t.post_count)
+	                                       ? POST_COLUMNS "WHERE " DISCUSSIONS_PAGE_FROM_END_SQL
+	                                       : POST_COLUMNS "WHERE " DISCUSSIONS_PAGE_SQL);
 	if (!st)
 		return DB_ERR;
 	db_bind_int(st, 1, v->t.id);
 	db_bind_int(st, 2, DISCUSSIONS_POSTS_PER_PAGE);
-	db_bind_int(st, 3, (v->page - 1) * DISCUSSIONS_POSTS_PER_PAGE);
+	db_bind_int(st, 3, offset);
 	int rc;
 	bool marked = false;
 	while ((rc = db_step(st)) == DB_ROW && v->n < DISCUSSIONS_POSTS_PER_PAGE) {
