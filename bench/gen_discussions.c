@@ -176,7 +176,14 @@ static int reactions(struct gen *g)
 		if (gen_step(g, st))
 			return -1;
 	}
-	return 0;
+	/* The posts' counts, as disc_react keeps them (migration 0015). */
+	return gen_step(
+	    g, db_prepare(
+	           g->c,
+	           "UPDATE posts SET agree_count = r.agree, thanks_count = r.thanks FROM (SELECT "
+	           "post_id, sum(CASE WHEN kind = 'agree' THEN 1 ELSE 0 END) AS agree, sum(CASE "
+	           "WHEN kind = 'thanks' THEN 1 ELSE 0 END) AS thanks FROM post_reactions GROUP BY "
+	           "post_id) r WHERE posts.id = r.post_id"));
 }
 
 int gen_discussions(struct gen *g)

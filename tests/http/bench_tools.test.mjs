@@ -19,6 +19,8 @@ test('shoal-bench-gen makes a small region that Shoal serves', async () => {
   assert.equal(sql(db, 'SELECT count(*) FROM people'), '200');
   assert.ok(Number(sql(db, 'SELECT count(*) FROM pressure_returns')) > 15 * 156, 'three years of weekly returns, and surges');
   assert.equal(sql(db, 'SELECT count(*) FROM posts'), sql(db, 'SELECT sum(post_count) FROM threads'));
+  assert.ok(Number(sql(db, 'SELECT count(*) FROM post_reactions')) > 0, 'posts have reactions');
+  assert.equal(sql(db, 'SELECT sum(agree_count + thanks_count) FROM posts'), sql(db, 'SELECT count(*) FROM post_reactions'), 'and carry their counts');
   // Refuses a database that has people in it already.
   assert.throws(() => execFileSync(tool('shoal-bench-gen'), ['--db', db], { stdio: 'pipe' }), /must be new and empty/);
 

@@ -253,8 +253,32 @@ test('reactions: one per person per kind, a second press takes it back, counts s
   await other.post(`/discussions/posts/${post}/react`, { kind: 'agree' }, { from: `/discussions/threads/${id}?page=1` });
   r = await other.get(`/discussions/threads/${id}?page=1`);
   assert.match(r.text, /Agree: 1. Thanks: 1./);
+  assert.match(r.text, /aria-pressed="false">Agree/);
+  assert.match(r.text, /aria-pressed="false">Thanks/);
+  r = await lead.get(`/discussions/threads/${id}?page=1`);
+  assert.match(r.text, /aria-pressed="true">Agree/, 'the lead still agrees');
+  assert.match(r.text, /aria-pressed="true">Thanks/);
   r = await other.post(`/discussions/posts/${post}/react`, { kind: 'love' }, { from: `/discussions/threads/${id}?page=1` });
   assert.equal(r.status, 400);
+});
+
+// A page looks up the viewer's reactions in the range of its posts' ids; a post of
+// another thread written in between is in that range, and is not on the page.
+test("my reaction to a post of another thread does not show as mine, nor count, on this one", async () => {
+  const id = await startThread('member', 'General practice strategy', 'Interleaved', 'First here');
+  const other = await startThread('member', 'General practice strategy', 'In between', 'Elsewhere');
+  const lead = await as('lead');
+  await reply('member', id, 'Second here');
+  const between = sql(shoal.db, `SELECT min(id) FROM posts WHERE thread_id = ${other}`);
+  const [first, last] = sql(shoal.db, `SELECT min(id) || ' ' || max(id) FROM posts WHERE thread_id = ${id}`).split(' ').map(Number);
+  assert.ok(first < Number(between) && Number(between) < last, 'the other thread\'s post lies between this one\'s');
+  await lead.post(`/discussions/posts/${between}/react`, { kind: 'agree' }, { from: `/discussions/threads/${other}?page=1` });
+  await lead.post(`/discussions/posts/${last}/react`, { kind: 'thanks' }, { from: `/discussions/threads/${id}?page=1` });
+  const r = await lead.get(`/discussions/threads/${id}?page=1`);
+  assert.equal((r.text.match(/Agree: 0. Thanks: 0./g) || []).length, 1);
+  assert.equal((r.text.match(/Agree: 0. Thanks: 1./g) || []).length, 1);
+  assert.doesNotMatch(r.text, /aria-pressed="true">Agree/);
+  assert.equal((r.text.match(/aria-pressed="true">Thanks/g) || []).length, 1);
 });
 
 test('a member asks the executive; the official response shows at the top; the queue is oldest first with ages', async () => {

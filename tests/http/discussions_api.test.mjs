@@ -160,6 +160,21 @@ test("a thread's posts come 50 a page, each page from where the last one ended",
   assert.deepEqual(await bodies(5), { texts: [], next: null });
 });
 
+// A post carries its counts (migration 0015): everyone pressing at once must leave
+// them equal to the reactions themselves.
+test('reactions pressed at once by five people are all counted', async () => {
+  const r = await api(`/api/v1/spaces/${space['General practice strategy']}/threads`, 'member', { method: 'POST', body: { title: 'All at once', body: 'Agree?' } });
+  const { thread_id, post_id } = r.json;
+  const people = ['member', 'otherMember', 'lead', 'executive', 'admin'];
+  const presses = people.flatMap((who) => ['agree', 'thanks', 'agree'].map((kind) =>
+    api(`/api/v1/posts/${post_id}/reactions`, who, { method: 'POST', body: { kind } })));
+  for (const x of await Promise.all(presses)) assert.equal(x.status, 200, x.text);
+  await Promise.all(people.slice(0, 2).map((who) => api(`/api/v1/posts/${post_id}/reactions/thanks`, who, { method: 'DELETE' })));
+  const t = await api(`/api/v1/threads/${thread_id}`, 'member');
+  assert.deepEqual(t.json.posts[0].reactions, { agree: 5, thanks: 3 });
+  assert.equal(sql(shoal.db, `SELECT count(*) FROM post_reactions WHERE post_id = ${post_id}`), '8');
+});
+
 test('a locked thread takes no replies; reactions add and take back', async () => {
   const r = await api(`/api/v1/spaces/${space['General practice strategy']}/threads`, 'member', { method: 'POST', body: { title: 'Lock me', body: 'Opening' } });
   const { thread_id, post_id } = r.json;
@@ -172,6 +187,8 @@ test('a locked thread takes no replies; reactions add and take back', async () =
   assert.deepEqual(x.json.reactions, { agree: 1, thanks: 1 });
   x = await api(`/api/v1/posts/${post_id}/reactions/agree`, 'otherMember', { method: 'DELETE' });
   assert.deepEqual(x.json.reactions, { agree: 0, thanks: 1 });
+  x = await api(`/api/v1/posts/${post_id}/reactions/agree`, 'otherMember', { method: 'DELETE' });
+  assert.deepEqual(x.json.reactions, { agree: 0, thanks: 1 }, 'taking back again changes nothing');
   assert.equal((await api(`/api/v1/posts/${post_id}/reactions`, 'otherMember', { method: 'POST', body: { kind: 'love' } })).status, 400);
   assert.equal((await api(`/api/v1/posts/${post_id}/reactions`, 'partner', { method: 'POST', body: { kind: 'agree' }, scope: 'read' })).status, 403);
   const t = await api(`/api/v1/threads/${thread_id}`, 'member');

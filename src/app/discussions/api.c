@@ -394,14 +394,12 @@ void discussions_api_thread(struct http_request *req, struct http_response *res)
 		db_release(c);
 		return;
 	}
-	/* Reactions are counted per post in the same query: one page, one statement. */
+	/* Each post carries its counts of reactions (migration 0015). */
 #define API_POSTS                                                                                  \
 	"SELECT p.id, p.author_id, a.name, p.created_at, COALESCE(p.edited_at, 0), CASE WHEN "     \
 	"p.deleted_at IS NOT NULL THEN 'deleted' WHEN p.hidden_at IS NOT NULL THEN 'hidden' ELSE " \
-	"'standing' END, p.hidden_reason, p.body_source, p.body_html, (SELECT count(*) FROM "      \
-	"post_reactions r WHERE r.post_id = p.id AND r.kind = 'agree'), (SELECT count(*) FROM "    \
-	"post_reactions r WHERE r.post_id = p.id AND r.kind = 'thanks') FROM posts p JOIN people " \
-	"a ON a.id = p.author_id WHERE "
+	"'standing' END, p.hidden_reason, p.body_source, p.body_html, p.agree_count, "             \
+	"p.thanks_count FROM posts p JOIN people a ON a.id = p.author_id WHERE "
 	long long offset = (page - 1) * API_PAGE_POSTS;
 	struct db_stmt *st = db_prepare(c, disc_page_from_end(offset, t.post_count)
 	                                       ? API_POSTS DISCUSSIONS_PAGE_FROM_END_SQL
@@ -520,36 +518,13 @@ static void react(struct http_request *req, struct http_response *res, bool add)
 		                          : "you may not react to posts");
 		goto done;
 	}
-	st = db_prepare(c, add ? "INSERT INTO post_reactions (post_id, kind, person_id, "
-	                         "created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"
-	                       : "DELETE FROM post_reactions WHERE post_id = $1 AND kind = $2 AND "
-	                         "person_id = $3");
-	if (!st)
-		goto fail;
-	db_bind_int(st, 1, post_id);
-	db_bind_text(st, 2, kind);
-	db_bind_int(st, 3, viewer->person_id);
-	if (add)
-		db_bind_int(st, 4, (int64_t)time(NULL));
-	rc = db_step(st);
-	db_reset(st);
-	if (rc != DB_DONE)
-		goto fail;
-	st = db_prepare(c, "SELECT (SELECT count(*) FROM post_reactions WHERE post_id = $1 AND "
-	                   "kind = 'agree'), (SELECT count(*) FROM post_reactions WHERE post_id = "
-	                   "$1 AND kind = 'thanks')");
-	if (!st)
-		goto fail;
-	db_bind_int(st, 1, post_id);
-	rc = db_step(st);
-	json_int_t agree = rc == DB_ROW ? db_col_int(st, 0) : 0;
-	json_int_t thanks = rc == DB_ROW ? db_col_int(st, 1) : 0;
-	db_reset(st);
-	if (rc != DB_ROW)
+	long long agree, thanks;
+	if (disc_react(c, post_id, kind, viewer->person_id,
+	               add ? DISC_REACT_GIVE : DISC_REACT_TAKE_BACK, &agree, &thanks))
 		goto fail;
 	render_json(res, 200,
 	            json_pack("{s:I, s:{s:I, s:I}}", "post_id", (json_int_t)post_id, "reactions",
-	                      "agree", agree, "thanks", thanks));
+	                      "agree", (json_int_t)agree, "thanks", (json_int_t)thanks));
 	goto done;
 fail:
 	db_failed(req, res, c);

@@ -135,6 +135,18 @@ void disc_body_free(struct disc_body *b);
 int disc_add_post(struct db_conn *c, int64_t thread_id, int64_t space_id, int64_t author_id,
                   const struct disc_body *b, int64_t now, int64_t *post_id)
     __attribute__((warn_unused_result));
+/* What disc_react does with the person's reaction. */
+enum disc_react_op { DISC_REACT_GIVE, DISC_REACT_TAKE_BACK, DISC_REACT_TOGGLE };
+/**
+ * Gives or takes back person_id's reaction of kind ("agree" or "thanks") to post_id,
+ * and keeps the post's count of that kind, in one transaction of its own: the only
+ * writer of reactions, so the counts a thread page shows stay true. Giving one already
+ * given, or taking back one never given, changes nothing. *agree and *thanks get the
+ * post's counts after. 0 or < 0.
+ */
+int disc_react(struct db_conn *c, int64_t post_id, const char *kind, int64_t person_id,
+               enum disc_react_op op, long long *agree, long long *thanks)
+    __attribute__((warn_unused_result));
 /** The page (from 1) of thread_id on which post_id sits. */
 int disc_page_of(struct db_conn *c, int64_t thread_id, int64_t post_id, long long *page)
     __attribute__((warn_unused_result));

@@ -1,11 +1,13 @@
 /*
  * model.c — what every discussions page needs: loading a space or thread only
  * if the viewer may see it, checking and rendering a post's text, adding a
- * post with its mentions and counters, and the audit trail (see discussions.h).
+ * post with its mentions and counters, a reaction with its count, and the audit trail
+ * (see discussions.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "app/access.h"
 #include "app/discussions/discussions.h"
@@ -253,6 +255,76 @@ int disc_add_post(struct db_conn *c, int64_t thread_id, int64_t space_id, int64_
 	rc = db_step(st);
 	db_reset(st);
 	return rc == DB_DONE ? 0 : rc < 0 ? rc : DB_ERR;
+}
+
+/* Runs sql on (post_id, kind, person_id[, now]): 1 if it returned a row (it changed
+ * one), 0 if not, < 0. */
+static int reaction_changed(struct db_conn *c, const char *sql, int64_t post_id, const char *kind,
+                            int64_t person_id, int64_t now)
+{
+	struct db_stmt *st = db_prepare(c, sql);
+	if (!st)
+		return DB_ERR;
+	db_bind_int(st, 1, post_id);
+	db_bind_text(st, 2, kind);
+	db_bind_int(st, 3, person_id);
+	if (now)
+		db_bind_int(st, 4, now);
+	int rc = db_step(st);
+	db_reset(st);
+	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : rc < 0 ? rc : DB_ERR;
+}
+
+int disc_react(struct db_conn *c, int64_t post_id, const char *kind, int64_t person_id,
+               enum disc_react_op op, long long *agree, long long *thanks)
+{
+	if (db_begin(c))
+		return DB_ERR;
+	int rc = 0, delta = 0;
+	if (op != DISC_REACT_TAKE_BACK)
+		delta = rc =
+		    reaction_changed(c,
+		                     "INSERT INTO post_reactions (post_id, kind, person_id, "
+		                     "created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO "
+		                     "NOTHING RETURNING 1",
+		                     post_id, kind, person_id, (int64_t)time(NULL));
+	if (op == DISC_REACT_TAKE_BACK || (op == DISC_REACT_TOGGLE && rc == 0)) {
+		rc = reaction_changed(c,
+		                      "DELETE FROM post_reactions WHERE post_id = $1 AND kind = $2 "
+		                      "AND person_id = $3 RETURNING 1",
+		                      post_id, kind, person_id, 0);
+		delta = -rc;
+	}
+	if (rc < 0)
+		return rc;
+	/* Only a change writes the post: on PostgreSQL every write of it also computes its
+	 * search_vector again. */
+	struct db_stmt *st;
+	if (delta) {
+		bool is_agree = !strcmp(kind, "agree");
+		st =
+		    db_prepare(c, "UPDATE posts SET agree_count = agree_count + $2, thanks_count = "
+		                  "thanks_count + $3 WHERE id = $1 RETURNING agree_count, "
+		                  "thanks_count");
+		if (!st)
+			return DB_ERR;
+		db_bind_int(st, 2, is_agree ? delta : 0);
+		db_bind_int(st, 3, is_agree ? 0 : delta);
+	} else {
+		st = db_prepare(c, "SELECT agree_count, thanks_count FROM posts WHERE id = $1");
+		if (!st)
+			return DB_ERR;
+	}
+	db_bind_int(st, 1, post_id);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		*agree = db_col_int(st, 0);
+		*thanks = db_col_int(st, 1);
+	}
+	db_reset(st);
+	if (rc != DB_ROW)
+		return rc < 0 ? rc : DB_ERR;
+	return db_commit(c) ? DB_ERR : 0;
 }
 
 bool disc_page_from_end(long long offset, long long post_count)

@@ -389,35 +389,9 @@ void discussions_post_react(struct http_request *req, struct http_response *res)
 		goto done;
 	}
 	/* A toggle: a second press takes the reaction back. */
-	if (db_begin(c))
-		goto fail;
-	struct db_stmt *st = db_prepare(c, "SELECT 1 FROM post_reactions WHERE post_id = $1 AND "
-	                                   "kind = $2 AND person_id = $3");
-	if (!st)
-		goto fail;
-	db_bind_int(st, 1, p.id);
-	db_bind_text(st, 2, kind);
-	db_bind_int(st, 3, viewer->person_id);
-	rc = db_step(st);
-	db_reset(st);
-	if (rc < 0)
-		goto fail;
-	bool had = rc == DB_ROW;
-	st =
-	    db_prepare(c, had ? "DELETE FROM post_reactions WHERE post_id = $1 AND kind = $2 AND "
-	                        "person_id = $3"
-	                      : "INSERT INTO post_reactions (post_id, kind, person_id, created_at) "
-	                        "VALUES ($1, $2, $3, $4)");
-	if (!st)
-		goto fail;
-	db_bind_int(st, 1, p.id);
-	db_bind_text(st, 2, kind);
-	db_bind_int(st, 3, viewer->person_id);
-	if (!had)
-		db_bind_int(st, 4, (int64_t)time(NULL));
-	rc = db_step(st);
-	db_reset(st);
-	if (rc != DB_DONE || db_commit(c) || redirect_to(c, res, &p, NULL))
+	long long agree, thanks;
+	if (disc_react(c, p.id, kind, viewer->person_id, DISC_REACT_TOGGLE, &agree, &thanks) ||
+	    redirect_to(c, res, &p, NULL))
 		goto fail;
 	goto done;
 fail:
