@@ -158,6 +158,20 @@ test('every accepted type is stored with the type found by content, its size and
   assert.deepEqual(types.split('\n'), ['pptx', 'doc', 'xls', 'ppt']);
 });
 
+// A thread counts its files, and its pages look for them only when it has some
+// (migration 0016): here the first file comes with a reply.
+test('a file on a reply shows on the page, in a thread that had none before', async () => {
+  const r = await startThread('member', 'General practice strategy', 'No files yet', []);
+  assert.equal(r.status, 303, r.text.slice(0, 500));
+  const c = await as('otherMember');
+  await c.get(r.location.replace(/#.*/, ''));
+  const thread = sql(shoal.db, "SELECT id FROM threads WHERE title = 'No files yet'");
+  const reply = await postMultipart(c, `/discussions/threads/${thread}/posts`, { body: 'The plan, attached.' }, [{ name: 'plan.pdf', data: files.pdf }]);
+  assert.equal(reply.status, 303, reply.text.slice(0, 500));
+  const page = await c.get(reply.location.replace(/#.*/, ''));
+  assert.match(page.text, /plan\.pdf<\/a> \(PDF, \d+ bytes\)/);
+});
+
 test('a renamed program, a mismatched extension or anything else is refused on the field, keeping the typed text, storing nothing', async () => {
   const before = [count('attachments'), count('posts'), count('threads')];
   const cases = [

@@ -356,7 +356,8 @@ fail:
 	return -1;
 }
 
-int attach_store(struct db_conn *c, int64_t post_id, const struct attach_set *set, int64_t now)
+int attach_store(struct db_conn *c, int64_t thread_id, int64_t post_id,
+                 const struct attach_set *set, int64_t now)
 {
 	for (int i = 0; i < set->n; i++) {
 		const struct attach_file *f = &set->files[i];
@@ -382,7 +383,18 @@ int attach_store(struct db_conn *c, int64_t post_id, const struct attach_set *se
 		if (rc != DB_DONE)
 			return rc < 0 ? rc : DB_ERR;
 	}
-	return 0;
+	if (!set->n)
+		return 0;
+	/* A page of a thread without files does not look for them (migration 0016). */
+	struct db_stmt *st = db_prepare(
+	    c, "UPDATE threads SET attachment_count = attachment_count + $2 WHERE id = $1");
+	if (!st)
+		return DB_ERR;
+	db_bind_int(st, 1, thread_id);
+	db_bind_int(st, 2, set->n);
+	int rc = db_step(st);
+	db_reset(st);
+	return rc == DB_DONE ? 0 : rc < 0 ? rc : DB_ERR;
 }
 
 /* ------------------------------------------------------------ listing */

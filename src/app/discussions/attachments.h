@@ -89,9 +89,12 @@ struct attach_set {
  */
 int attach_collect(const struct http_request *req, struct attach_set *set,
                    struct form_errors *errors);
-/** Stores set's files on post_id, inside the caller's transaction. 0 or < 0. */
-int attach_store(struct db_conn *c, int64_t post_id, const struct attach_set *set, int64_t now)
-    __attribute__((warn_unused_result));
+/**
+ * Stores set's files on post_id of thread_id, and adds them to the thread's count of
+ * files, inside the caller's transaction. 0 or < 0.
+ */
+int attach_store(struct db_conn *c, int64_t thread_id, int64_t post_id,
+                 const struct attach_set *set, int64_t now) __attribute__((warn_unused_result));
 
 /** One file as a post shows it. */
 struct attach_row {

@@ -84,7 +84,7 @@ struct disc_thread {
 	char visibility[12];
 	char author[LIMIT_NAME_BYTES + 1];
 	bool pinned, locked, question;
-	long long post_count;
+	long long post_count, attachment_count;
 	int64_t created_at;
 	int64_t last_read; /* the viewer's last read post here, or 0 */
 };

@@ -85,7 +85,8 @@ int disc_load_thread(struct db_conn *c, const struct viewer *viewer, int64_t id,
 	       "t.pinned, t.locked, t.question, t.official_post_id, t.post_count, t.last_post_id, "
 	       "t.created_at, (SELECT count(*) FROM discussion_group_members gm WHERE "
 	       "gm.group_id = s.group_id AND gm.person_id = $2), (SELECT r.last_read_post_id FROM "
-	       "thread_reads r WHERE r.person_id = $2 AND r.thread_id = t.id) FROM threads t "
+	       "thread_reads r WHERE r.person_id = $2 AND r.thread_id = t.id), "
+	       "t.attachment_count FROM threads t "
 	       "JOIN spaces s ON s.id = t.space_id JOIN people p ON p.id = t.author_id "
 	       "WHERE t.id = $1");
 	if (!st)
@@ -111,6 +112,7 @@ int disc_load_thread(struct db_conn *c, const struct viewer *viewer, int64_t id,
 		t->created_at = db_col_int(st, 13);
 		in_group = db_col_int(st, 14) > 0;
 		t->last_read = db_col_int(st, 15); /* NULL, never read, is 0 */
+		t->attachment_count = db_col_int(st, 16);
 	}
 	db_reset(st);
 	if (rc < 0)

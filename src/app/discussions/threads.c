@@ -5,8 +5,8 @@
  *
  * A thread page costs a fixed number of indexed queries whatever its length:
  * the thread, the read mark, one page of posts (with their counts of reactions),
- * the viewer's own reactions among them (if they have any), their files, the
- * official response, the spaces for "move" (moderators only), and the new read
+ * the viewer's own reactions among them (if they have any), their files (if the
+ * thread has any), the official response, the spaces for "move" (moderators only), and the new read
  * mark.
  */
 #include <stdio.h>
@@ -154,7 +154,7 @@ void discussions_thread_create(struct http_request *req, struct http_response *r
 	/* The notices go in the post's transaction: one commit, one flush to disk. */
 	if (rc != DB_ROW ||
 	    disc_add_post(c, thread_id, v->space.id, viewer->person_id, &body, now, &post_id) ||
-	    attach_store(c, post_id, files, now))
+	    attach_store(c, thread_id, post_id, files, now))
 		goto fail;
 	bool mailed = notifications_event(c, app->config, NOTIFY_POST, post_id);
 	if (db_commit(c))
@@ -279,7 +279,7 @@ static int load_thread_page(struct db_conn *c, const struct viewer *viewer,
 		if (rc < 0)
 			return rc;
 	}
-	if (v->n) {
+	if (v->n && v->t.attachment_count) {
 		rc = attach_list(c, v->t.id, v->posts[0].id, v->posts[v->n - 1].id, &v->attachments,
 		                 &v->n_attachments);
 		if (rc < 0)
@@ -571,7 +571,8 @@ void discussions_reply(struct http_request *req, struct http_response *res)
 	long long page = 1;
 	if (db_begin(c) ||
 	    disc_add_post(c, v->t.id, v->t.space_id, viewer->person_id, &body, now, &post_id) ||
-	    attach_store(c, post_id, files, now) || disc_page_of(c, v->t.id, post_id, &page))
+	    attach_store(c, v->t.id, post_id, files, now) ||
+	    disc_page_of(c, v->t.id, post_id, &page))
 		goto fail;
 	bool mailed = notifications_event(c, app->config, NOTIFY_POST, post_id);
 	if (db_commit(c))
