@@ -6,8 +6,8 @@
  * A thread page costs a fixed number of indexed queries whatever its length:
  * the thread, the read mark, one page of posts (with their counts of reactions),
  * the viewer's own reactions among them (if they have any), their files (if the
- * thread has any), the official response, the spaces for "move" (moderators only), and the new read
- * mark.
+ * thread has any), the official response, the spaces for "move" (moderators
+ * only), and the new read mark.
  */
 #include <stdio.h>
 #include <stdlib.h>
